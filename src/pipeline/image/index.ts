@@ -1,0 +1,14 @@
+/**
+ * Reading PNG, JPEG and DICOM into [0, 1] intensities; pure code, the same in Node and the browser.
+ * Only decodeImage applies the pixel limit, so the per-format decoders are deliberately not exported.
+ */
+export {decodeImage, readImageHeader, sniffFormat, type ImageHeader} from "./decode.ts";
+export {transferSyntaxName, windowFunction} from "./dicom.ts";
+export {
+  DEFAULT_MAX_PIXELS,
+  ImageDecodeError,
+  type DecodedImage,
+  type DecodeOptions,
+  type ImageErrorCode,
+  type ImageFormat
+} from "./types.ts";

@@ -1,0 +1,49 @@
+/** What every decoder returns: pixels as intensities in [0, 1], the same in Node and the browser. */
+export type ImageFormat = "png" | "jpeg" | "dicom";
+
+export interface DecodedImage {
+  width: number;
+  height: number;
+  /** Samples per pixel in `data`: 1 (grey) or 3 (RGB). Alpha is dropped, palettes are expanded. */
+  channels: 1 | 3;
+  /**
+   * Row-major, channel-interleaved intensities in [0, 1]. For DICOM these are the values after
+   * rescale slope/intercept and the VOI window/LUT, with MONOCHROME1 already inverted, so 0 is
+   * always black as displayed.
+   */
+  data: Float32Array;
+  format: ImageFormat;
+  /** Bits per sample of the stored image (8 or 16 for PNG, 8 for JPEG, BitsStored for DICOM). */
+  bitDepth: number;
+  /** Facts worth showing a user: colour type, transfer syntax, photometric interpretation, window used. */
+  info: Record<string, string | number | boolean>;
+}
+
+/** Why an image could not be read. Each code is a distinct, user-explainable condition. */
+export type ImageErrorCode =
+  | "empty" // zero bytes
+  | "unknown-format" // not PNG, JPEG or DICOM (e.g. a text file renamed .png)
+  | "truncated" // the file ends before its data does
+  | "corrupt" // structurally invalid data
+  | "too-large" // the header claims more pixels than the limit
+  | "unsupported"; // a valid file using a feature we do not decode (named in the message)
+
+export class ImageDecodeError extends Error {
+  readonly code: ImageErrorCode;
+  readonly fileName: string | undefined;
+  constructor(code: ImageErrorCode, message: string, fileName?: string, options?: {cause?: unknown}) {
+    super(fileName ? `${fileName}: ${message}` : message, options);
+    this.name = "ImageDecodeError";
+    this.code = code;
+    this.fileName = fileName;
+  }
+}
+
+export interface DecodeOptions {
+  /** Shown in error messages. */
+  name?: string;
+  /** Refuse images with more pixels than this before allocating them. Default 64 megapixels. */
+  maxPixels?: number;
+}
+
+export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;

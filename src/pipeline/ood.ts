@@ -1,0 +1,79 @@
+/**
+ * Out-of-distribution gate (Chester section 3): reconstruct the 64x64 image with the autoencoder and
+ * score how far the reconstruction is from the input, and how far the latent code is from the origin.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type {OodDecision, OodScoreName} from "./bundle/card.ts";
+import type {Autoencoder} from "./model/autoencoder.ts";
+import {ssim, ssimBlocks} from "./ssim.ts";
+
+export type OodScores = Record<OodScoreName, number>;
+
+/** For each score, whether a larger value means "more out of distribution". */
+export const OOD_SCORE_HIGHER_IS_OUT: Record<OodScoreName, boolean> = {
+  l1: true, // mean absolute error
+  l2: true, // mean squared error
+  ssim: false,
+  ssim8: false,
+  latent: true // Euclidean norm of the latent code
+};
+
+export const OOD_SCORE_NAMES: OodScoreName[] = ["l1", "l2", "ssim", "ssim8", "latent"];
+
+/** All five scores as one [5] tensor, in OOD_SCORE_NAMES order (one read-back instead of five). */
+export function oodScoreTensor(input: tf.Tensor2D, reconstruction: tf.Tensor2D, latent: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const difference = input.sub(reconstruction);
+    return tf.stack([
+      difference.abs().mean(),
+      difference.square().mean(),
+      ssim(input, reconstruction),
+      ssimBlocks(input, reconstruction),
+      latent.norm()
+    ]) as tf.Tensor1D;
+  });
+}
+
+export function isInDistribution(scores: OodScores, decision: OodDecision): boolean {
+  const value = scores[decision.score];
+  return decision.inDistributionWhen === "above" ? value > decision.threshold : value < decision.threshold;
+}
+
+export interface OodResult {
+  scores: OodScores;
+  inDistribution: boolean;
+  decision: OodDecision;
+  size: number;
+  /** The autoencoder's input and reconstruction, [size * size] in [0, 1]. */
+  input: Float32Array;
+  reconstruction: Float32Array;
+  /** Per-pixel absolute error |input - reconstruction|. */
+  errorMap: Float32Array;
+}
+
+/** Runs the gate on a grey [S, S] image in [0, 1] (S = the autoencoder's input size). */
+export function runOod(autoencoder: Autoencoder, grey: tf.Tensor2D): OodResult {
+  const size = autoencoder.spec.inputSize;
+  if (grey.shape[0] !== size || grey.shape[1] !== size)
+    throw new Error(`the OOD model takes ${size}x${size} images, got ${grey.shape[0]}x${grey.shape[1]}`);
+  const [scoreValues, reconstruction, errorMap] = tf.tidy(() => {
+    const {reconstruction, latent} = autoencoder.reconstruct(grey);
+    return [oodScoreTensor(grey, reconstruction, latent), reconstruction, grey.sub(reconstruction).abs()];
+  });
+  try {
+    const values = scoreValues.dataSync();
+    const scores = Object.fromEntries(OOD_SCORE_NAMES.map((name, i) => [name, values[i]!])) as OodScores;
+    const decision = autoencoder.spec.decision;
+    return {
+      scores,
+      inDistribution: isInDistribution(scores, decision),
+      decision,
+      size,
+      input: grey.dataSync() as Float32Array,
+      reconstruction: reconstruction.dataSync() as Float32Array,
+      errorMap: errorMap.dataSync() as Float32Array
+    };
+  } finally {
+    tf.dispose([scoreValues, reconstruction, errorMap]);
+  }
+}
