@@ -31,6 +31,7 @@ function ssimFromMoments(
 
 /** Standard SSIM map [H-10, W-10] of two [H, W] images. */
 export function ssimMap(x: tf.Tensor2D, y: tf.Tensor2D, windowSize = 11, sigma = 1.5): tf.Tensor2D {
+  checkShapes(x, y, windowSize);
   return tf.tidy(() => {
     const g = gaussianKernel(windowSize, sigma);
     const column = tf.tensor4d(g, [windowSize, 1, 1, 1]);
@@ -50,10 +51,19 @@ export function ssim(x: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
 
 /** Chester's variant: SSIM on non-overlapping 8x8 windows (plain means), averaged. */
 export function ssimBlocks(x: tf.Tensor2D, y: tf.Tensor2D, block = 8): tf.Scalar {
+  checkShapes(x, y, block);
   return tf.tidy(() => {
     const stack = tf.stack([x, y, x.square(), y.square(), x.mul(y)]).expandDims(3) as tf.Tensor4D;
     const pooled = tf.avgPool(stack, block, block, "valid").squeeze([3]);
     const [mx, my, mxx, myy, mxy] = tf.unstack(pooled);
     return ssimFromMoments(mx!, my!, mxx!, myy!, mxy!).mean();
   });
+}
+
+/** A window larger than the image would make an empty (or, on wasm, invalid) convolution. */
+function checkShapes(x: tf.Tensor2D, y: tf.Tensor2D, window: number) {
+  if (x.shape[0] !== y.shape[0] || x.shape[1] !== y.shape[1])
+    throw new Error(`SSIM needs two images of the same size, got ${x.shape} and ${y.shape}`);
+  if (x.shape[0] < window || x.shape[1] < window)
+    throw new Error(`SSIM with a ${window}x${window} window needs an image at least that large, got ${x.shape[0]}x${x.shape[1]}`);
 }

@@ -174,7 +174,9 @@ function finish(card: Card, classifier: Classifier, autoencoder: Autoencoder | u
     fastPath = classifier.verifyPooledHead(input);
     if (autoencoder) {
       const small = warmUpImage(autoencoder.spec.inputSize);
-      tf.tidy(() => autoencoder.reconstruct(small));
+      tf.tidy(() => {
+        autoencoder.reconstruct(small);
+      });
       small.dispose();
     }
   } catch (error) {

@@ -15,10 +15,11 @@ export function usedOutputs(labels: string[]): number[] {
 /** Eq. 3 over the given outputs (default: all labelled ones), [S, S]. */
 export function saliencyMap(classifier: Classifier, grey: tf.Tensor2D, outputs?: number[]): tf.Tensor2D {
   return tf.tidy(() => {
-    const selected = outputs ? tf.tensor1d(outputs, "int32") : null;
+    // A 0/1 mask, not gather: gather's gradient needs UnsortedSegmentSum, which wasm lacks.
+    const mask = outputs ? tf.tensor2d(Array.from({length: classifier.outputs}, (_, i) => (outputs.includes(i) ? 1 : 0)), [1, classifier.outputs]) : null;
     const total = (pixels: tf.Tensor) => {
       const logits = classifier.logits(classifier.toInput(pixels as tf.Tensor2D));
-      return (selected ? logits.gather(selected, 1) : logits).sum();
+      return (mask ? logits.mul(mask) : logits).sum();
     };
     return tf.grad(total)(grey).relu() as tf.Tensor2D;
   });

@@ -51,6 +51,11 @@ function describeBytes(bytes: Uint8Array): string {
   const hit = known.find(([is]) => is);
   if (hit) return hit[1];
   const head = bytes.subarray(0, 64);
+  if (head.every((b) => b === 0)) {
+    return bytes.length < 132
+      ? `it holds only ${bytes.length} bytes, starting with zeros (a DICOM file cut off inside its 128-byte preamble looks like this)`
+      : "it starts with zero bytes and has no DICOM \"DICM\" marker at byte 128";
+  }
   const isText = head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 0x20 && b < 0x7f) || b >= 0x80);
   if (isText) {
     const text = new TextDecoder("utf-8", {fatal: false}).decode(head).replace(/\s+/g, " ").trim();

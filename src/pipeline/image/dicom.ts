@@ -13,6 +13,7 @@ const IMPLICIT_LE = "1.2.840.10008.1.2";
 const EXPLICIT_LE = "1.2.840.10008.1.2.1";
 const EXPLICIT_BE = "1.2.840.10008.1.2.2";
 const JPEG_BASELINE = "1.2.840.10008.1.2.4.50";
+const JPEG_EXTENDED = "1.2.840.10008.1.2.4.51"; // decodable when its samples are 8-bit
 
 /** Transfer syntax names (PS3.6 Table A-1), so an unsupported one can be named to the user. */
 const TRANSFER_SYNTAXES: Record<string, string> = {
@@ -22,6 +23,7 @@ const TRANSFER_SYNTAXES: Record<string, string> = {
   "1.2.840.10008.1.2.1.99": "Deflated Explicit VR Little Endian",
   [JPEG_BASELINE]: "JPEG Baseline (Process 1)",
   "1.2.840.10008.1.2.4.51": "JPEG Extended (Process 2 & 4)",
+  "1.2.840.10008.1.2.4.55": "JPEG Full Progression, Non-Hierarchical (Process 10 & 12) (Retired)",
   "1.2.840.10008.1.2.4.57": "JPEG Lossless, Non-Hierarchical (Process 14)",
   "1.2.840.10008.1.2.4.70": "JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14, Selection Value 1)",
   "1.2.840.10008.1.2.4.80": "JPEG-LS Lossless Image Compression",
@@ -129,7 +131,12 @@ function parse(input: Uint8Array, untilPixelData: boolean): Parsed {
     if (hasDicmPrefix(bytes)) {
       const meta = dicomParser.readPart10Header(bytes);
       transferSyntax = meta.string("x00020010") ?? "";
-      if (!transferSyntax) throw new ImageDecodeError("corrupt", "DICOM meta header has no Transfer Syntax UID (0002,0010)");
+      if (!transferSyntax) {
+        const cut = (meta as DataSet & {position: number}).position >= bytes.length;
+        throw cut
+          ? new ImageDecodeError("truncated", "DICOM file ends inside its meta header")
+          : new ImageDecodeError("corrupt", "DICOM meta header has no Transfer Syntax UID (0002,0010)");
+      }
     } else {
       transferSyntax = looksExplicit(bytes, 0) ? EXPLICIT_LE : IMPLICIT_LE;
     }
@@ -180,6 +187,12 @@ function headerOf(ds: DataSet, transferSyntax: string): DicomHeader {
     if (!ds.elements.x7fe00010) throw noImage(ds);
     throw new ImageDecodeError("corrupt", "DICOM image has no Rows (0028,0010) or Columns (0028,0011)");
   }
+  if (!ds.elements.x7fe00010) {
+    throw new ImageDecodeError(
+      "corrupt",
+      `DICOM file describes a ${width}x${height} image but has no Pixel Data element (7FE0,0010); it may have been cut off before its pixels`
+    );
+  }
   if (height === 0 || width === 0) throw new ImageDecodeError("corrupt", `DICOM image has an impossible size ${width}x${height}`);
   const frames = Math.max(1, Math.trunc(numbers(ds, "x00280008")[0] ?? 1));
   return {width, height, frames, transferSyntax};
@@ -189,7 +202,7 @@ function headerOf(ds: DataSet, transferSyntax: string): DicomHeader {
 export function readDicomHeader(bytes: Uint8Array): DicomHeader {
   const {dataSet, transferSyntax} = parse(bytes, true);
   try {
-    return headerOf(dataSet, transferSyntax);
+    return headerOf(dataSet, transferSyntax); // parsing stopped at Pixel Data, which is kept in `elements`
   } catch (error) {
     throw wrapParserError(error);
   }
@@ -239,9 +252,12 @@ function storedValueReader(
   littleEndian: boolean
 ): (i: number) => number {
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset);
+  // 8-bit samples in an OW element are 16-bit words, so big endian swaps each pair of bytes.
   const raw =
     bitsAllocated === 8
-      ? (i: number) => view.getUint8(i)
+      ? littleEndian
+        ? (i: number) => view.getUint8(i)
+        : (i: number) => view.getUint8(i ^ 1)
       : bitsAllocated === 16
         ? (i: number) => view.getUint16(i * 2, littleEndian)
         : (i: number) => view.getUint32(i * 4, littleEndian);
@@ -265,15 +281,12 @@ export function decodeDicom(input: Uint8Array): DecodedImage {
 
 function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed): DecodedImage {
   const native = transferSyntax === IMPLICIT_LE || transferSyntax === EXPLICIT_LE || transferSyntax === EXPLICIT_BE;
-  if (!native && transferSyntax !== JPEG_BASELINE) throw unsupportedSyntax(transferSyntax);
-  const pixelElement = ds.elements.x7fe00010;
-  if (!pixelElement) {
-    if (ds.elements.x7fe00008 || ds.elements.x7fe00009) {
-      throw new ImageDecodeError("unsupported", "DICOM Float / Double Float Pixel Data is not supported");
-    }
-    throw noImage(ds);
+  if (!native && transferSyntax !== JPEG_BASELINE && transferSyntax !== JPEG_EXTENDED) throw unsupportedSyntax(transferSyntax);
+  if (ds.elements.x7fe00008 || ds.elements.x7fe00009) {
+    throw new ImageDecodeError("unsupported", "DICOM Float / Double Float Pixel Data is not supported");
   }
-  const {width, height, frames} = headerOf(ds, transferSyntax);
+  const {width, height, frames} = headerOf(ds, transferSyntax); // also refuses files without Pixel Data
+  const pixelElement = ds.elements.x7fe00010!;
   const samplesPerPixel = ds.uint16("x00280002") ?? 1;
   const photometric = (ds.string("x00280004") ?? (samplesPerPixel === 3 ? "RGB" : "MONOCHROME2")).toUpperCase();
   const bitsAllocated = ds.uint16("x00280100") ?? 16;
@@ -323,11 +336,12 @@ function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed)
     if (available < frameBytes) {
       throw new ImageDecodeError("truncated", `DICOM Pixel Data holds ${Math.max(0, available)} bytes, but one ${width}x${height} frame needs ${frameBytes}`);
     }
-    const read = storedValueReader(bytes, pixelElement.dataOffset, bitsAllocated, bitsStored, highBit, signed, transferSyntax !== EXPLICIT_BE);
+    const littleEndian = transferSyntax !== EXPLICIT_BE || (bitsAllocated === 8 && pixelElement.vr === "OB");
+    const read = storedValueReader(bytes, pixelElement.dataOffset, bitsAllocated, bitsStored, highBit, signed, littleEndian);
     if (isColour) info.planarConfiguration = planar;
     stored = !isColour ? (p) => read(p) : planar === 1 ? (p, s) => read(s * pixels + p) : (p, s) => read(p * 3 + s);
   } else {
-    const jpeg = decodeJpegSamples(firstJpegFrame(ds, pixelElement, frames, bytes), {colorTransform: photometric.startsWith("YBR")});
+    const jpeg = decodeEmbeddedJpeg(firstJpegFrame(ds, pixelElement, frames, bytes), photometric, transferSyntax);
     if (jpeg.width !== width || jpeg.height !== height || jpeg.components !== samplesPerPixel) {
       throw new ImageDecodeError(
         "corrupt",
@@ -375,7 +389,7 @@ function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed)
   // Its first-mapped value is signed when the modality values can be negative.
   const negativeInput = signed || (!modalityLut && (info.rescaleIntercept as number) < 0);
   const voiLut = voiLutItem && readLut(voiLutItem, negativeInput);
-  const centers = numbers(ds, "x00281050");
+  const centers = numbers(ds, "x00281050").reverse();
   const widths = numbers(ds, "x00281051");
   const fn = (ds.string("x00281056") ?? "LINEAR").toUpperCase();
   let voi: (x: number) => number;
@@ -431,6 +445,22 @@ export function windowFunction(c: number, w: number, fn: string): (x: number) =>
 function ybrToRgb(y: number, cb: number, cr: number, max: number): number[] {
   const half = (max + 1) / 2; // PS3.3 C.7.6.3.1.2 YBR_FULL, scaled for the bit depth
   return [y + 1.402 * (cr - half), y - 0.344136 * (cb - half) - 0.714136 * (cr - half), y + 1.772 * (cb - half)];
+}
+
+/** jpeg-js on the frame; the Photometric Interpretation says whether 3 components are YCbCr or RGB. */
+function decodeEmbeddedJpeg(frame: Uint8Array, photometric: string, transferSyntax: string) {
+  try {
+    return decodeJpegSamples(frame, {colorTransform: photometric.startsWith("YBR")});
+  } catch (error) {
+    // e.g. 12-bit JPEG Extended: name the transfer syntax and say how to convert it.
+    if (error instanceof ImageDecodeError && error.code === "unsupported") {
+      throw new ImageDecodeError(
+        "unsupported",
+        `${transferSyntaxName(transferSyntax)} (${transferSyntax}): ${error.message}; ${conversionHint(transferSyntax)}`
+      );
+    }
+    throw error;
+  }
 }
 
 /** The compressed bytes of frame 1: all fragments for one frame, else fragments up to the first JPEG EOI. */

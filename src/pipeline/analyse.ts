@@ -1,0 +1,208 @@
+/**
+ * The whole Chester pipeline on one image: preprocessing, OOD gate, calibrated prediction,
+ * explanations, and (optionally) their evaluation. Returns plain arrays and numbers: no tensor
+ * outlives the call, so a page or a batch job can run it forever without growing memory.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type {Bundle} from "./bundle/load.ts";
+import {calibrate} from "./calibration.ts";
+import {
+  EXPLANATION_METHODS,
+  explainTensors,
+  normaliseMap,
+  upsample,
+  usedOutputs,
+  type ExplanationMethod,
+  type GradientPath,
+  type HeatMap,
+  type UpsampleMethod
+} from "./explain/index.ts";
+import {averageDropPercent, keepTopPercent, multiplyByMap, perturbAndScore, type ScorePair} from "./evaluate.ts";
+import type {DecodedImage} from "./image/types.ts";
+import {runOod, type OodResult} from "./ood.ts";
+import {greyTensor, inputBox, resizeToSquare, type Box, type ResizeMode} from "./preprocess.ts";
+
+export interface AnalyseOptions {
+  /** Default: the card's ("crop" for every bundle we ship). */
+  resize?: ResizeMode;
+  /** The finding to explain, by output index or label. Default: the highest calibrated probability. */
+  finding?: number | string;
+  /** Default: saliency, CAM, Grad-CAM, Grad-CAM++. Pass [] to skip explanations. */
+  methods?: ExplanationMethod[];
+  gradientPath?: GradientPath;
+  /** Upsample maps to the classifier input size; null keeps them at their natural size. */
+  upsample?: UpsampleMethod | null;
+  /** Predict even when the OOD gate rejects the image (the result says so). */
+  predictRejected?: boolean;
+  /** Evaluate the CAM-family maps: Average Drop and Black Average Drop at these alphas (percent). */
+  evaluateAlphas?: number[];
+}
+
+export interface Prediction {
+  index: number;
+  label: string;
+  /** Sigmoid output of the model. */
+  raw: number;
+  /** Eq. 1 at the operating point (0.5 = the operating point). */
+  calibrated: number;
+  operatingPoint: number;
+}
+
+export interface MapEvaluation {
+  method: ExplanationMethod;
+  /** Drop for the multiply-by-map perturbation (Average Drop's summand), and its scores. */
+  averageDrop: {pair: ScorePair; drop: number};
+  /** Per alpha: the top-alpha-kept perturbation (Black Average Drop's summand). */
+  blackAverageDrop: {alpha: number; pair: ScorePair; drop: number}[];
+}
+
+export interface Analysis {
+  width: number;
+  height: number;
+  /** Region of the image that became the square inputs. */
+  box: Box;
+  resize: ResizeMode;
+  /** Milliseconds per stage. */
+  timings: Record<string, number>;
+  ood: OodResult | null;
+  /** Labelled outputs only, in output order; null when the gate rejected and predictRejected is off. */
+  predictions: Prediction[] | null;
+  /** True when the gate rejected the image and it was predicted anyway. */
+  predictedDespiteRejection: boolean;
+  explanation: {finding: Prediction; size: number; maps: Partial<Record<ExplanationMethod, HeatMap>>} | null;
+  evaluation: MapEvaluation[] | null;
+}
+
+function timed<T>(timings: Record<string, number>, stage: string, work: () => T): T {
+  const start = performance.now();
+  try {
+    return work();
+  } finally {
+    timings[stage] = performance.now() - start;
+  }
+}
+
+export function findingIndex(labels: string[], finding: number | string): number {
+  const index = typeof finding === "number" ? finding : labels.findIndex((l) => l.toLowerCase() === finding.toLowerCase());
+  if (!(index >= 0 && index < labels.length && labels[index]!.trim()))
+    throw new RangeError(`unknown finding ${JSON.stringify(finding)}; this bundle has: ${labels.filter((l) => l.trim()).join(", ")}`);
+  return index;
+}
+
+export function analyse(bundle: Bundle, image: DecodedImage, options: AnalyseOptions = {}): Analysis {
+  const {card, classifier, autoencoder} = bundle;
+  const resize = options.resize ?? card.resize;
+  const methods = options.methods ?? EXPLANATION_METHODS;
+  const timings: Record<string, number> = {};
+  const box = inputBox(image.width, image.height, resize);
+  const size = card.classifier.inputSize;
+
+  const {pixels, small} = timed(timings, "preprocess", () => {
+    const grey = greyTensor(image);
+    try {
+      const pixels = resizeToSquare(grey, box, size);
+      const small = autoencoder ? resizeToSquare(grey, box, autoencoder.spec.inputSize) : null;
+      // Force the work here so the stage timing is honest.
+      pixels.dataSync();
+      return {pixels, small};
+    } finally {
+      grey.dispose();
+    }
+  });
+  const keep: tf.Tensor[] = [pixels];
+  if (small) keep.push(small);
+  try {
+    const ood = autoencoder && small ? timed(timings, "ood", () => runOod(autoencoder, small)) : null;
+    const rejected = ood ? !ood.inDistribution : false;
+    const result: Analysis = {
+      width: image.width,
+      height: image.height,
+      box,
+      resize,
+      timings,
+      ood,
+      predictions: null,
+      predictedDespiteRejection: false,
+      explanation: null,
+      evaluation: null
+    };
+    if (rejected && !options.predictRejected) return result;
+    result.predictedDespiteRejection = rejected;
+
+    // One forward pass serves the prediction and, through its features, the whole CAM family.
+    const {raw, features} = timed(timings, "predict", () => {
+      const {probabilities, features} = tf.tidy(() => {
+        const {probabilities, features} = classifier.forward(classifier.toInput(pixels));
+        return {probabilities, features};
+      });
+      const raw = probabilities.dataSync() as Float32Array;
+      probabilities.dispose();
+      return {raw, features};
+    });
+    keep.push(features);
+    const predictions = usedOutputs(card.labels).map((index) => ({
+      index,
+      label: card.labels[index]!,
+      raw: raw[index]!,
+      calibrated: calibrate(raw[index]!, card.operatingPoints[index]!, {scaleUpper: card.scaleUpper}),
+      operatingPoint: card.operatingPoints[index]!
+    }));
+    result.predictions = predictions;
+    if (!methods.length) return result;
+
+    const explained =
+      options.finding === undefined
+        ? predictions.reduce((best, p) => (p.calibrated > best.calibrated ? p : best))
+        : predictions.find((p) => p.index === findingIndex(card.labels, options.finding!))!;
+    const maps: Partial<Record<ExplanationMethod, HeatMap>> = {};
+    const upsampleMethod = options.upsample === undefined ? "bilinear" : options.upsample;
+    const heats: Partial<Record<ExplanationMethod, tf.Tensor2D>> = {};
+    try {
+      for (const method of methods) {
+        timed(timings, method, () => {
+          const heat = tf.tidy(() => {
+            const map = explainTensors(classifier, pixels, explained.index, [method], {path: options.gradientPath, features})[method]!;
+            return upsampleMethod ? upsample(map, size, size, upsampleMethod) : map;
+          });
+          maps[method] = {width: heat.shape[1], height: heat.shape[0], data: heat.dataSync() as Float32Array};
+          heats[method] = heat;
+        });
+      }
+      result.explanation = {finding: explained, size, maps};
+      if (options.evaluateAlphas?.length && upsampleMethod) {
+        result.evaluation = timed(timings, "evaluate", () =>
+          evaluateMaps(bundle, pixels, heats, explained, options.evaluateAlphas!)
+        );
+      }
+    } finally {
+      tf.dispose(Object.values(heats));
+    }
+    return result;
+  } finally {
+    tf.dispose(keep);
+  }
+}
+
+function evaluateMaps(
+  bundle: Bundle,
+  pixels: tf.Tensor2D,
+  heats: Partial<Record<ExplanationMethod, tf.Tensor2D>>,
+  finding: Prediction,
+  alphas: number[]
+): MapEvaluation[] {
+  const strategies = [multiplyByMap, ...alphas.map(keepTopPercent)];
+  return Object.entries(heats).map(([method, heat]) => {
+    const scaled = normaliseMap(heat!);
+    try {
+      const scored = perturbAndScore(bundle.classifier, pixels, scaled, finding.index, strategies, finding.raw);
+      const [multiply, ...black] = scored;
+      return {
+        method: method as ExplanationMethod,
+        averageDrop: {pair: multiply!.pair, drop: averageDropPercent([multiply!.pair])},
+        blackAverageDrop: black.map((s, i) => ({alpha: alphas[i]!, pair: s.pair, drop: averageDropPercent([s.pair])}))
+      };
+    } finally {
+      scaled.dispose();
+    }
+  });
+}
