@@ -2,15 +2,15 @@ import * as tf from "@tensorflow/tfjs";
 import {readFileSync, readdirSync} from "node:fs";
 import path from "node:path";
 import {beforeAll, describe, expect, it} from "vitest";
-import {analyse} from "../src/pipeline/analyse.ts";
-import {initBackend} from "../src/pipeline/backend.ts";
-import {loadBundle} from "../src/pipeline/bundle/load.ts";
-import {calibrate} from "../src/pipeline/calibration.ts";
-import {decodeImage} from "../src/pipeline/image/index.ts";
-import type {DecodedImage} from "../src/pipeline/image/types.ts";
-import {directorySource} from "../src/pipeline/node/fs-source.ts";
-import {testBundle} from "./helpers/models.ts";
-import {CHESTER_MODELS, chesterFixture, DATA_ROOT} from "./helpers/paths.ts";
+import {analyse} from "../src/pipeline/analyse.js";
+import {initBackend} from "../src/pipeline/backend.js";
+import {loadBundle} from "../src/pipeline/bundle/load.js";
+import {calibrate} from "../src/pipeline/calibration.js";
+import {decodeImage} from "../src/pipeline/image/index.js";
+import type {DecodedImage} from "../src/pipeline/image/types.js";
+import {directorySource} from "../src/pipeline/node/fs-source.js";
+import {testBundle} from "./helpers/models.js";
+import {CHESTER_MODELS, chesterFixture, DATA_ROOT} from "./helpers/paths.js";
 
 let images: DecodedImage[] = [];
 

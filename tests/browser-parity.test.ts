@@ -17,9 +17,9 @@ import {
   type Routes,
   type StaticServer,
   type WatchedPage
-} from "./helpers/browser.ts";
-import {DATA_ROOT, REPO_ROOT} from "./helpers/paths.ts";
-import {preprocessVariants, startBackend, type BackendReport, type ParityResult} from "./browser/parity-entry.ts";
+} from "./helpers/browser.js";
+import {DATA_ROOT, REPO_ROOT} from "./helpers/paths.js";
+import {preprocessVariants, startBackend, type BackendReport, type ParityResult} from "./browser/parity-entry.js";
 
 const TOLERANCE = 1 / 255;
 const IMG2DCM = "/usr/bin/img2dcm";

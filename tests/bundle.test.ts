@@ -2,13 +2,13 @@ import * as tf from "@tensorflow/tfjs";
 import {cpSync, mkdirSync, rmSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {beforeAll, describe, expect, it} from "vitest";
-import {initBackend} from "../src/pipeline/backend.ts";
-import {CardError, parseCard, parseChesterConfig} from "../src/pipeline/bundle/card.ts";
-import {loadBundle} from "../src/pipeline/bundle/load.ts";
-import {BundleError, memorySource} from "../src/pipeline/bundle/source.ts";
-import {directorySource} from "../src/pipeline/node/fs-source.ts";
-import {testBundle} from "./helpers/models.ts";
-import {CHESTER_MODELS, chesterFixture, TMP_ROOT} from "./helpers/paths.ts";
+import {initBackend} from "../src/pipeline/backend.js";
+import {CardError, parseCard, parseChesterConfig} from "../src/pipeline/bundle/card.js";
+import {loadBundle} from "../src/pipeline/bundle/load.js";
+import {BundleError, memorySource} from "../src/pipeline/bundle/source.js";
+import {directorySource} from "../src/pipeline/node/fs-source.js";
+import {testBundle} from "./helpers/models.js";
+import {CHESTER_MODELS, chesterFixture, TMP_ROOT} from "./helpers/paths.js";
 
 beforeAll(async () => {
   await initBackend();

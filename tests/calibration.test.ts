@@ -1,6 +1,6 @@
 import {describe, expect, it} from "vitest";
-import {calibrate, calibrateAll, uncalibrate} from "../src/pipeline/calibration.ts";
-import {confusionAt, mulberry32, youdenOperatingPoint} from "../src/pipeline/metrics.ts";
+import {calibrate, calibrateAll, uncalibrate} from "../src/pipeline/calibration.js";
+import {confusionAt, mulberry32, youdenOperatingPoint} from "../src/pipeline/metrics.js";
 
 const ops = [0.01, 0.1, 0.3, 0.5, 0.7, 0.95];
 const grid = Array.from({length: 1001}, (_, i) => i / 1000);

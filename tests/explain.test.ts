@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
 import {beforeAll, describe, expect, it} from "vitest";
-import {initBackend} from "../src/pipeline/backend.ts";
-import {loadBundle, type Bundle} from "../src/pipeline/bundle/load.ts";
-import {memorySource} from "../src/pipeline/bundle/source.ts";
-import {directorySource} from "../src/pipeline/node/fs-source.ts";
+import {initBackend} from "../src/pipeline/backend.js";
+import {loadBundle, type Bundle} from "../src/pipeline/bundle/load.js";
+import {memorySource} from "../src/pipeline/bundle/source.js";
+import {directorySource} from "../src/pipeline/node/fs-source.js";
 import {
   CAM,
   GRAD_CAM,
@@ -17,10 +17,10 @@ import {
   normaliseMap,
   saliencyMap,
   upsample
-} from "../src/pipeline/explain/index.ts";
-import {GraphBuilder} from "../src/pipeline/model/graph-builder.ts";
-import {randomValues, testBundle} from "./helpers/models.ts";
-import {CHESTER_MODELS, chesterFixture} from "./helpers/paths.ts";
+} from "../src/pipeline/explain/index.js";
+import {GraphBuilder} from "../src/pipeline/model/graph-builder.js";
+import {randomValues, testBundle} from "./helpers/models.js";
+import {CHESTER_MODELS, chesterFixture} from "./helpers/paths.js";
 
 beforeAll(async () => {
   await initBackend();

@@ -4,8 +4,8 @@ import path from "node:path";
 import {fileURLToPath} from "node:url";
 import {encode} from "fast-png";
 import {describe, expect, it} from "vitest";
-import {decodeImage, ImageDecodeError, readImageHeader, type ImageErrorCode} from "../src/pipeline/image/index.ts";
-import {greyImage, writeDicom} from "./helpers/dicom-writer.ts";
+import {decodeImage, ImageDecodeError, readImageHeader, type ImageErrorCode} from "../src/pipeline/image/index.js";
+import {greyImage, writeDicom} from "./helpers/dicom-writer.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dataDir = process.env.CXR_DATA ?? path.resolve(repoRoot, "../shared/data");

@@ -9,8 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {decodeImage, ImageDecodeError, type DecodedImage} from "../src/pipeline/image/index.ts";
-import {el, greyImage, writeDicom} from "./helpers/dicom-writer.ts";
+import {decodeImage, ImageDecodeError, type DecodedImage} from "../src/pipeline/image/index.js";
+import {el, greyImage, writeDicom} from "./helpers/dicom-writer.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dataDir = process.env.CXR_DATA ?? path.resolve(repoRoot, "../shared/data");

@@ -3,8 +3,8 @@ import {existsSync, readFileSync} from "node:fs";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
 import {describe, expect, it} from "vitest";
-import {decodeImage, ImageDecodeError, readImageHeader, windowFunction} from "../src/pipeline/image/index.ts";
-import {el, greyImage, TS, writeDicom, type DicomElement} from "./helpers/dicom-writer.ts";
+import {decodeImage, ImageDecodeError, readImageHeader, windowFunction} from "../src/pipeline/image/index.js";
+import {el, greyImage, TS, writeDicom, type DicomElement} from "./helpers/dicom-writer.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dataDir = process.env.CXR_DATA ?? path.resolve(repoRoot, "../shared/data");
@@ -30,13 +30,13 @@ function decodeError(bytes: Uint8Array): ImageDecodeError {
   throw new Error("expected an ImageDecodeError");
 }
 
-// 6x1, 16-bit unsigned, 12 bits stored; modality = 2 * stored - 1000; window C 1000, W 401.
+// 8x1, 16-bit unsigned, 12 bits stored; modality = 2 * stored - 1000; window C 1000, W 401.
 // PS3.3 C.11.2.1.2.1: x <= c - 0.5 - (w-1)/2 = 799.5 -> 0; x > c - 0.5 + (w-1)/2 = 1199.5 -> 1;
-// else ((x - (c - 0.5)) / (w - 1) + 0.5).
-const stored16 = Uint16Array.of(0, 950, 1000, 1012, 1500, 4095); // modality -1000, 900, 1000, 1024, 2000, 7190
-const windowed16 = [0, 0.25125, 0.50125, 0.56125, 1, 1];
+// else ((x - (c - 0.5)) / (w - 1) + 0.5). 800 and 1198 sit just inside the window's ends.
+const stored16 = Uint16Array.of(0, 900, 950, 1000, 1012, 1099, 1100, 4095); // modality -1000, 800, 900, 1000, 1024, 1198, 1200, 7190
+const windowed16 = [0, 0.00125, 0.25125, 0.50125, 0.56125, 0.99625, 1, 1];
 const rescaleAndWindow = (center: string, width: string): DicomElement[] =>
-  greyImage(6, 1, stored16, [el(0x00281053, "DS", "2"), el(0x00281052, "DS", "-1000"), el(0x00281050, "DS", center), el(0x00281051, "DS", width)], {
+  greyImage(8, 1, stored16, [el(0x00281053, "DS", "2"), el(0x00281052, "DS", "-1000"), el(0x00281050, "DS", center), el(0x00281051, "DS", width)], {
     allocated: 16,
     stored: 12
   });
@@ -44,7 +44,7 @@ const rescaleAndWindow = (center: string, width: string): DicomElement[] =>
 describe("DICOM greyscale pipeline (hand-built files)", () => {
   it("16-bit unsigned: rescale slope/intercept, then the standard linear window", () => {
     const img = decodeImage(writeDicom(rescaleAndWindow("1000", "401")));
-    expect([img.width, img.height, img.channels, img.bitDepth, img.format]).toEqual([6, 1, 1, 12, "dicom"]);
+    expect([img.width, img.height, img.channels, img.bitDepth, img.format]).toEqual([8, 1, 1, 12, "dicom"]);
     expectValues(img.data, windowed16);
     expect(img.info).toMatchObject({
       rescaleSlope: 2,
@@ -62,9 +62,10 @@ describe("DICOM greyscale pipeline (hand-built files)", () => {
     for (const bytes of [
       writeDicom(elements, {transferSyntax: TS.implicitLittle}),
       writeDicom(elements, {fileMeta: false}),
-      writeDicom(elements, {transferSyntax: TS.implicitLittle, fileMeta: false})
+      writeDicom(elements, {transferSyntax: TS.implicitLittle, fileMeta: false}),
+      writeDicom(elements, {transferSyntax: TS.implicitLittle}).subarray(132) // meta group kept, preamble and "DICM" lost
     ]) {
-      expect(readImageHeader(bytes)).toEqual({format: "dicom", width: 6, height: 1});
+      expect(readImageHeader(bytes)).toEqual({format: "dicom", width: 8, height: 1});
       expectValues(decodeImage(bytes).data, windowed16);
     }
     expect(decodeImage(writeDicom(elements, {transferSyntax: TS.implicitLittle})).info.transferSyntax).toBe("Implicit VR Little Endian");
@@ -88,7 +89,7 @@ describe("DICOM greyscale pipeline (hand-built files)", () => {
     expect(windowFunction(100, 50, "SIGMOID")(100)).toBeCloseTo(0.5, 12);
     expect(windowFunction(100, 50, "SIGMOID")(125)).toBeCloseTo(1 / (1 + Math.exp(-2)), 12);
     const img = decodeImage(writeDicom([...rescaleAndWindow("1000", "400"), el(0x00281056, "CS", "SIGMOID")]));
-    expectValues(img.data, [-1000, 900, 1000, 1024, 2000, 7190].map((x) => 1 / (1 + Math.exp((-4 * (x - 1000)) / 400))));
+    expectValues(img.data, [-1000, 800, 900, 1000, 1024, 1198, 1200, 7190].map((x) => 1 / (1 + Math.exp((-4 * (x - 1000)) / 400))));
   });
 
   it("signed 16-bit with 12 bits stored: high bits masked off, sign extended, min-max window", () => {
@@ -259,9 +260,15 @@ describe("DICOM files we refuse, with a reason", () => {
     expect(error.message).toContain("no Pixel Data element (7FE0,0010)");
   });
 
-  it("Pixel Data shorter than one frame: truncated", () => {
+  it("a complete file whose Pixel Data is shorter than one frame: corrupt", () => {
     const error = decodeError(writeDicom(greyImage(4, 4, new Uint16Array(10))));
-    expect(error.code).toBe("truncated");
+    expect(error.code).toBe("corrupt");
+    expect(error.message).toContain("needs 32");
+  });
+
+  it("implicit VR cut inside Pixel Data (dicom-parser does not notice): truncated", () => {
+    const bytes = writeDicom(greyImage(16, 16, new Uint16Array(256)), {transferSyntax: TS.implicitLittle});
+    expect(decodeError(bytes.subarray(0, bytes.length - 100)).code).toBe("truncated");
   });
 
   it("PALETTE COLOR is unsupported and named", () => {

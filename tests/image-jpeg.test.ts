@@ -2,7 +2,7 @@ import {existsSync, readFileSync} from "node:fs";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
 import {describe, expect, it} from "vitest";
-import {decodeImage, readImageHeader, type DecodedImage} from "../src/pipeline/image/index.ts";
+import {decodeImage, readImageHeader, type DecodedImage} from "../src/pipeline/image/index.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dataDir = process.env.CXR_DATA ?? path.resolve(repoRoot, "../shared/data");

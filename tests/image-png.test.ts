@@ -3,7 +3,7 @@ import path from "node:path";
 import {fileURLToPath} from "node:url";
 import {encode, type ImageData} from "fast-png";
 import {describe, expect, it} from "vitest";
-import {decodeImage, readImageHeader} from "../src/pipeline/image/index.ts";
+import {decodeImage, readImageHeader} from "../src/pipeline/image/index.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dataDir = process.env.CXR_DATA ?? path.resolve(repoRoot, "../shared/data");

@@ -9,7 +9,7 @@ import {
   reliabilityCurve,
   rocCurve,
   youdenOperatingPoint
-} from "../src/pipeline/metrics.ts";
+} from "../src/pipeline/metrics.js";
 
 /** Noisy two-class data: positives score higher on average; scores rounded to force ties. */
 function noisyData(seed: number, n: number, decimals = 2): {scores: number[]; labels: number[]} {

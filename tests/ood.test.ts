@@ -1,12 +1,12 @@
 import * as tf from "@tensorflow/tfjs";
 import {beforeAll, describe, expect, it} from "vitest";
-import {initBackend} from "../src/pipeline/backend.ts";
-import {loadBundle} from "../src/pipeline/bundle/load.ts";
-import {directorySource} from "../src/pipeline/node/fs-source.ts";
-import {isInDistribution, oodScoreTensor, runOod, OOD_SCORE_NAMES} from "../src/pipeline/ood.ts";
-import {ssim, ssimBlocks, ssimMap} from "../src/pipeline/ssim.ts";
-import {randomValues, testBundle} from "./helpers/models.ts";
-import {CHESTER_MODELS, chesterFixture} from "./helpers/paths.ts";
+import {initBackend} from "../src/pipeline/backend.js";
+import {loadBundle} from "../src/pipeline/bundle/load.js";
+import {directorySource} from "../src/pipeline/node/fs-source.js";
+import {isInDistribution, oodScoreTensor, runOod, OOD_SCORE_NAMES} from "../src/pipeline/ood.js";
+import {ssim, ssimBlocks, ssimMap} from "../src/pipeline/ssim.js";
+import {randomValues, testBundle} from "./helpers/models.js";
+import {CHESTER_MODELS, chesterFixture} from "./helpers/paths.js";
 
 beforeAll(async () => {
   await initBackend();

@@ -2,12 +2,12 @@ import * as tf from "@tensorflow/tfjs";
 import {readdirSync, readFileSync} from "node:fs";
 import path from "node:path";
 import {beforeAll, describe, expect, it} from "vitest";
-import {initBackend} from "../src/pipeline/backend.ts";
-import {normalisationConstants} from "../src/pipeline/bundle/card.ts";
-import {decodeImage} from "../src/pipeline/image/index.ts";
-import type {DecodedImage} from "../src/pipeline/image/types.ts";
-import {greyTensor, inputBox, prepare, resizeToSquare} from "../src/pipeline/preprocess.ts";
-import {DATA_ROOT} from "./helpers/paths.ts";
+import {initBackend} from "../src/pipeline/backend.js";
+import {normalisationConstants} from "../src/pipeline/bundle/card.js";
+import {decodeImage} from "../src/pipeline/image/index.js";
+import type {DecodedImage} from "../src/pipeline/image/types.js";
+import {greyTensor, inputBox, prepare, resizeToSquare} from "../src/pipeline/preprocess.js";
+import {DATA_ROOT} from "./helpers/paths.js";
 
 beforeAll(async () => {
   await initBackend();
@@ -52,7 +52,7 @@ describe("preprocessing", () => {
     const image = grey(200, 100, (x) => (x < 100 ? 0 : 1));
     const crop = prepare(image, 10, "crop");
     const stretch = prepare(image, 10, "stretch");
-    const c = crop.pixels.dataSync(), s = stretch.pixels.dataSync();
+    const c = Array.from(crop.pixels.dataSync()), s = Array.from(stretch.pixels.dataSync());
     expect(crop.box).toEqual({x: 50, y: 0, width: 100, height: 100});
     expect(c[0]).toBe(0);
     expect(c[9]).toBe(1);

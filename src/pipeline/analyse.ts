@@ -4,8 +4,8 @@
  * outlives the call, so a page or a batch job can run it forever without growing memory.
  */
 import * as tf from "@tensorflow/tfjs";
-import type {Bundle} from "./bundle/load.ts";
-import {calibrate} from "./calibration.ts";
+import type {Bundle} from "./bundle/load.js";
+import {calibrate} from "./calibration.js";
 import {
   EXPLANATION_METHODS,
   explainTensors,
@@ -16,11 +16,11 @@ import {
   type GradientPath,
   type HeatMap,
   type UpsampleMethod
-} from "./explain/index.ts";
-import {averageDropPercent, keepTopPercent, multiplyByMap, perturbAndScore, type ScorePair} from "./evaluate.ts";
-import type {DecodedImage} from "./image/types.ts";
-import {runOod, type OodResult} from "./ood.ts";
-import {greyTensor, inputBox, resizeToSquare, type Box, type ResizeMode} from "./preprocess.ts";
+} from "./explain/index.js";
+import {averageDropPercent, keepTopPercent, multiplyByMap, perturbAndScore, type ScorePair} from "./evaluate.js";
+import type {DecodedImage} from "./image/types.js";
+import {runOod, type OodResult} from "./ood.js";
+import {greyTensor, inputBox, resizeToSquare, type Box, type ResizeMode} from "./preprocess.js";
 
 export interface AnalyseOptions {
   /** Default: the card's ("crop" for every bundle we ship). */

@@ -6,7 +6,7 @@
  * before normalisation, as the paper requires, not 0 after it.
  */
 import * as tf from "@tensorflow/tfjs";
-import type {Classifier} from "./model/classifier.ts";
+import type {Classifier} from "./model/classifier.js";
 
 /** A perturbation: image [S, S] and heat map [S, S] scaled to [0, 1] -> the image the model sees. */
 export interface Perturbation {

@@ -3,9 +3,9 @@
  * score how far the reconstruction is from the input, and how far the latent code is from the origin.
  */
 import * as tf from "@tensorflow/tfjs";
-import type {OodDecision, OodScoreName} from "./bundle/card.ts";
-import type {Autoencoder} from "./model/autoencoder.ts";
-import {ssim, ssimBlocks} from "./ssim.ts";
+import type {OodDecision, OodScoreName} from "./bundle/card.js";
+import type {Autoencoder} from "./model/autoencoder.js";
+import {ssim, ssimBlocks} from "./ssim.js";
 
 export type OodScores = Record<OodScoreName, number>;
 

@@ -10,7 +10,7 @@
  * 4. bilinear resize to size x size with half-pixel centres (PyTorch's align_corners=False).
  */
 import * as tf from "@tensorflow/tfjs";
-import type {DecodedImage} from "./image/types.ts";
+import type {DecodedImage} from "./image/types.js";
 
 export type ResizeMode = "crop" | "stretch";
 

@@ -3,9 +3,9 @@
  * Chromium (bundled by esbuild; this module then installs `window.parity`).
  */
 import * as tf from "@tensorflow/tfjs";
-import {initBackend, type BackendName} from "../../src/pipeline/backend.ts";
-import {decodeImage} from "../../src/pipeline/image/decode.ts";
-import {prepare, type Box, type ResizeMode} from "../../src/pipeline/preprocess.ts";
+import {initBackend, type BackendName} from "../../src/pipeline/backend.js";
+import {decodeImage} from "../../src/pipeline/image/decode.js";
+import {prepare, type Box, type ResizeMode} from "../../src/pipeline/preprocess.js";
 
 export const PARITY_SIZES = [224, 64] as const;
 export const PARITY_MODES: ResizeMode[] = ["crop", "stretch"];

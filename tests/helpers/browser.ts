@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import {build} from "esbuild";
 import {chromium, type BrowserContext, type Page} from "playwright-core";
-import {TMP_ROOT} from "./paths.ts";
+import {TMP_ROOT} from "./paths.js";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 

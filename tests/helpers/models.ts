@@ -2,10 +2,10 @@
  * Small models with known weights, built by the tests themselves (until trained bundles exist), and
  * packed as in-memory bundles so they go through the real loader.
  */
-import {mulberry32} from "../../src/pipeline/metrics.ts";
-import {GraphBuilder} from "../../src/pipeline/model/graph-builder.ts";
-import type {Card} from "../../src/pipeline/bundle/card.ts";
-import {memorySource, type BundleSource} from "../../src/pipeline/bundle/source.ts";
+import {mulberry32} from "../../src/pipeline/metrics.js";
+import {GraphBuilder} from "../../src/pipeline/model/graph-builder.js";
+import type {Card} from "../../src/pipeline/bundle/card.js";
+import {memorySource, type BundleSource} from "../../src/pipeline/bundle/source.js";
 
 export function seededNormal(seed: number): () => number {
   const random = mulberry32(seed);

@@ -3,9 +3,9 @@
  * (config.json + model.json, unchanged). `loadBundle` validates, loads, and warms up.
  */
 import * as tf from "@tensorflow/tfjs";
-import {Autoencoder} from "../model/autoencoder.ts";
-import {Classifier} from "../model/classifier.ts";
-import {findLatentNode, findPooledHead, Graph} from "../model/graph-inspect.ts";
+import {Autoencoder} from "../model/autoencoder.js";
+import {Classifier} from "../model/classifier.js";
+import {findLatentNode, findPooledHead, Graph} from "../model/graph-inspect.js";
 import {
   CardError,
   chesterNormalisation,
@@ -14,8 +14,8 @@ import {
   type AutoencoderSpec,
   type Card,
   type ClassifierSpec
-} from "./card.ts";
-import {BundleError, graphModelHandler, joinPath, readJson, type BundleSource, type ProgressEvent} from "./source.ts";
+} from "./card.js";
+import {BundleError, graphModelHandler, joinPath, readJson, type BundleSource, type ProgressEvent} from "./source.js";
 
 export interface Bundle {
   card: Card;

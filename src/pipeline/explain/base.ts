@@ -4,7 +4,7 @@
  * (from the dense weights or from dS/dA, the gradient of the class logit S w.r.t. the features).
  */
 import * as tf from "@tensorflow/tfjs";
-import type {Classifier} from "../model/classifier.ts";
+import type {Classifier} from "../model/classifier.js";
 
 export interface CamInputs {
   /** Feature maps A, [h, w, K]. */

@@ -1,5 +1,5 @@
 /** Class Activation Mapping (Zhou et al. 2016; Chester section 4): w_k = W_kc, the dense weights. */
-import type {CamMethod} from "./base.ts";
+import type {CamMethod} from "./base.js";
 
 export const CAM: CamMethod = {
   name: "cam",

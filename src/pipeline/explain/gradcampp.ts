@@ -5,7 +5,7 @@
  * through a saturated sigmoid or softmax the gradients vanish (BAD paper, section 5.3).
  */
 import * as tf from "@tensorflow/tfjs";
-import type {CamMethod} from "./base.ts";
+import type {CamMethod} from "./base.js";
 
 export const GRAD_CAM_PLUS_PLUS: CamMethod = {
   name: "gradcampp",

@@ -1,15 +1,15 @@
 /** Every explanation of one image and one finding, as plain arrays (no tensors escape). */
 import * as tf from "@tensorflow/tfjs";
-import type {Classifier} from "../model/classifier.ts";
-import {camMap, denseColumn, featureGradients, type CamMethod, type GradientPath} from "./base.ts";
-import {CAM} from "./cam.ts";
-import {GRAD_CAM} from "./gradcam.ts";
-import {GRAD_CAM_PLUS_PLUS} from "./gradcampp.ts";
-import {classGradientMap, saliencyMap, usedOutputs} from "./saliency.ts";
+import type {Classifier} from "../model/classifier.js";
+import {camMap, denseColumn, featureGradients, type CamMethod, type GradientPath} from "./base.js";
+import {CAM} from "./cam.js";
+import {GRAD_CAM} from "./gradcam.js";
+import {GRAD_CAM_PLUS_PLUS} from "./gradcampp.js";
+import {classGradientMap, saliencyMap, usedOutputs} from "./saliency.js";
 
 export {CAM, GRAD_CAM, GRAD_CAM_PLUS_PLUS, camMap, featureGradients, denseColumn, saliencyMap, classGradientMap, usedOutputs};
 export type {CamMethod, GradientPath};
-export {upsample, normaliseMap, lanczosMatrix, type UpsampleMethod} from "./upsample.ts";
+export {upsample, normaliseMap, lanczosMatrix, type UpsampleMethod} from "./upsample.js";
 
 export const CAM_METHODS: Record<CamMethod["name"], CamMethod> = {cam: CAM, gradcam: GRAD_CAM, gradcampp: GRAD_CAM_PLUS_PLUS};
 export type ExplanationMethod = "saliency" | "classGradient" | CamMethod["name"];

@@ -5,7 +5,7 @@
  * map lives on the image the user sees.
  */
 import * as tf from "@tensorflow/tfjs";
-import type {Classifier} from "../model/classifier.ts";
+import type {Classifier} from "../model/classifier.js";
 
 /** Outputs that carry a finding (Chester's blank labels mark unused outputs). */
 export function usedOutputs(labels: string[]): number[] {

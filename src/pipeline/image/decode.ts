@@ -3,10 +3,10 @@
  * size the header claims before any pixel buffer exists, then decode. Every failure leaves as an
  * ImageDecodeError, third-party exceptions included.
  */
-import {decodeDicom, looksLikeDicom, readDicomHeader} from "./dicom.ts";
-import {decodeJpeg, readJpegHeader} from "./jpeg.ts";
-import {decodePng, PNG_SIGNATURE, readPngHeader} from "./png.ts";
-import {DEFAULT_MAX_PIXELS, ImageDecodeError, type DecodedImage, type DecodeOptions, type ImageFormat} from "./types.ts";
+import {decodeDicom, looksLikeDicom, readDicomHeader} from "./dicom.js";
+import {decodeJpeg, readJpegHeader} from "./jpeg.js";
+import {decodePng, PNG_SIGNATURE, readPngHeader} from "./png.js";
+import {DEFAULT_MAX_PIXELS, ImageDecodeError, type DecodedImage, type DecodeOptions, type ImageFormat} from "./types.js";
 
 export interface ImageHeader {
   format: ImageFormat;

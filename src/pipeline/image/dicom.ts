@@ -6,8 +6,8 @@
  */
 import dicomParser from "dicom-parser";
 import type {DataSet, Element} from "dicom-parser";
-import {decodeJpegSamples} from "./jpeg.ts";
-import {ImageDecodeError, type DecodedImage} from "./types.ts";
+import {decodeJpegSamples} from "./jpeg.js";
+import {ImageDecodeError, type DecodedImage} from "./types.js";
 
 const IMPLICIT_LE = "1.2.840.10008.1.2";
 const EXPLICIT_LE = "1.2.840.10008.1.2.1";
@@ -159,6 +159,7 @@ function strings(ds: DataSet, tag: string): string[] {
 }
 function numbers(ds: DataSet, tag: string): number[] {
   return strings(ds, tag)
+    .filter((s) => s !== "")
     .map(Number)
     .filter((n) => Number.isFinite(n));
 }
@@ -317,6 +318,9 @@ function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed)
   if (bitsStored < 1 || bitsStored > bitsAllocated || highBit >= bitsAllocated || highBit + 1 < bitsStored) {
     throw new ImageDecodeError("corrupt", `DICOM has inconsistent Bits Stored ${bitsStored} / High Bit ${highBit} / Bits Allocated ${bitsAllocated}`);
   }
+  if (samplesPerPixel !== 1 && samplesPerPixel !== 3) {
+    throw new ImageDecodeError("unsupported", `DICOM with ${samplesPerPixel} samples per pixel (${photometric}) is not supported`);
+  }
   const isColour = samplesPerPixel === 3;
   if (isColour ? !["RGB", "YBR_FULL", "YBR_FULL_422"].includes(photometric) : !["MONOCHROME1", "MONOCHROME2"].includes(photometric)) {
     throw new ImageDecodeError("unsupported", `DICOM Photometric Interpretation ${photometric} with ${samplesPerPixel} samples per pixel is not supported`);
@@ -329,12 +333,16 @@ function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed)
       throw new ImageDecodeError("unsupported", "uncompressed YBR_FULL_422 (chroma-subsampled) DICOM is not supported");
     }
     const frameBytes = (pixels * samplesPerPixel * bitsAllocated) / 8;
-    const available = Math.min(pixelElement.length, bytes.length - pixelElement.dataOffset);
     if (pixelElement.hadUndefinedLength) {
       throw new ImageDecodeError("corrupt", "DICOM Pixel Data is encapsulated although the transfer syntax is uncompressed");
     }
-    if (available < frameBytes) {
-      throw new ImageDecodeError("truncated", `DICOM Pixel Data holds ${Math.max(0, available)} bytes, but one ${width}x${height} frame needs ${frameBytes}`);
+    // A file cut short (the element claims more bytes than remain) versus an element too short for its image.
+    const inFile = bytes.length - pixelElement.dataOffset;
+    if (inFile < Math.min(frameBytes, pixelElement.length)) {
+      throw new ImageDecodeError("truncated", `DICOM file ends inside its Pixel Data (${Math.max(0, inFile)} of ${pixelElement.length} bytes present)`);
+    }
+    if (pixelElement.length < frameBytes) {
+      throw new ImageDecodeError("corrupt", `DICOM Pixel Data holds ${pixelElement.length} bytes, but one ${width}x${height} frame needs ${frameBytes}`);
     }
     const littleEndian = transferSyntax !== EXPLICIT_BE || (bitsAllocated === 8 && pixelElement.vr === "OB");
     const read = storedValueReader(bytes, pixelElement.dataOffset, bitsAllocated, bitsStored, highBit, signed, littleEndian);
@@ -389,7 +397,7 @@ function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed)
   // Its first-mapped value is signed when the modality values can be negative.
   const negativeInput = signed || (!modalityLut && (info.rescaleIntercept as number) < 0);
   const voiLut = voiLutItem && readLut(voiLutItem, negativeInput);
-  const centers = numbers(ds, "x00281050").reverse();
+  const centers = numbers(ds, "x00281050");
   const widths = numbers(ds, "x00281051");
   const fn = (ds.string("x00281056") ?? "LINEAR").toUpperCase();
   let voi: (x: number) => number;

@@ -2,8 +2,8 @@
  * Reading PNG, JPEG and DICOM into [0, 1] intensities; pure code, the same in Node and the browser.
  * Only decodeImage applies the pixel limit, so the per-format decoders are deliberately not exported.
  */
-export {decodeImage, readImageHeader, sniffFormat, type ImageHeader} from "./decode.ts";
-export {transferSyntaxName, windowFunction} from "./dicom.ts";
+export {decodeImage, readImageHeader, sniffFormat, type ImageHeader} from "./decode.js";
+export {transferSyntaxName, windowFunction} from "./dicom.js";
 export {
   DEFAULT_MAX_PIXELS,
   ImageDecodeError,
@@ -11,4 +11,4 @@ export {
   type DecodeOptions,
   type ImageErrorCode,
   type ImageFormat
-} from "./types.ts";
+} from "./types.js";

@@ -4,7 +4,7 @@
  * its lower half must be refused as "truncated" instead.
  */
 import jpegJs from "jpeg-js";
-import {ImageDecodeError, type DecodedImage} from "./types.ts";
+import {ImageDecodeError, type DecodedImage} from "./types.js";
 
 /** Frame types (SOFn markers), named as in ITU T.81 so unsupported ones can be explained. */
 const PROCESSES: Record<number, string> = {

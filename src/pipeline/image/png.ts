@@ -4,7 +4,7 @@
  * pixel buffer exists.
  */
 import {decode as fastPngDecode} from "fast-png";
-import {ImageDecodeError, type DecodedImage} from "./types.ts";
+import {ImageDecodeError, type DecodedImage} from "./types.js";
 
 export const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 

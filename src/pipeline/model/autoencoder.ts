@@ -1,6 +1,6 @@
 /** The OOD autoencoder of a bundle: reconstruction and latent code of a small grey image. */
 import * as tf from "@tensorflow/tfjs";
-import {normalisationConstants, type AutoencoderSpec} from "../bundle/card.ts";
+import {normalisationConstants, type AutoencoderSpec} from "../bundle/card.js";
 
 export class Autoencoder {
   readonly spec: AutoencoderSpec;

@@ -3,7 +3,7 @@
  * that returns tensors is meant to be called inside `tf.tidy` by its caller.
  */
 import * as tf from "@tensorflow/tfjs";
-import {normalisationConstants, type ClassifierSpec} from "../bundle/card.ts";
+import {normalisationConstants, type ClassifierSpec} from "../bundle/card.js";
 
 export class Classifier {
   readonly spec: ClassifierSpec;

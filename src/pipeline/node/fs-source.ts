@@ -1,7 +1,7 @@
 /** Node-only: a bundle source over a folder on disk. Kept apart so browser code never imports `fs`. */
 import {access, readFile} from "node:fs/promises";
 import path from "node:path";
-import {BundleError, type BundleSource} from "../bundle/source.ts";
+import {BundleError, type BundleSource} from "../bundle/source.js";
 
 export function directorySource(folder: string): BundleSource {
   const root = path.resolve(folder);

@@ -1,0 +1,13 @@
+// Observable Framework configuration. Everything the site needs is bundled from node_modules:
+// no npm: imports, no CDN, no web fonts, so the workbench builds and runs with no network.
+export default {
+  title: "CXR Workbench",
+  root: "src",
+  output: "dist",
+  // The default theme links Google Fonts; a local-first tool must not call out to anyone.
+  globalStylesheets: [],
+  pages: [{name: "Pipeline core", path: "/"}],
+  search: false,
+  linkify: true,
+  footer: "CXR Workbench: every image is read and analysed on this machine; nothing is uploaded."
+};

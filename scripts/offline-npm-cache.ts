@@ -1,0 +1,32 @@
+/**
+ * Lets `observable build` and `observable preview` run with no network.
+ *
+ * Framework's client bundle names its optional implicit libraries (React, Leaflet, Arquero...) by
+ * npm version, and resolves "latest" against registry.npmjs.org at build time unless a folder
+ * `.observablehq/cache/_npm/<name>@<version>` already exists. The workbench never loads those
+ * libraries (every page imports what it uses from node_modules, and the browser tests fail on any
+ * request off 127.0.0.1), so we pin their versions by creating the empty folders.
+ */
+import {mkdirSync} from "node:fs";
+import path from "node:path";
+import {fileURLToPath} from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const PINNED = [
+  "@observablehq/plot@0.6.17",
+  "@observablehq/sample-datasets@1.0.1",
+  "apache-arrow@21.2.0",
+  "arquero@8.0.3",
+  "d3-dsv@3.0.2",
+  "d3@7.9.2",
+  "echarts@6.1.0",
+  "htl@1.0.0",
+  "leaflet@1.9.4",
+  "lodash@4.18.1",
+  "mapbox-gl@3.32.0",
+  "parquet-wasm@0.8.0",
+  "react-dom@19.3.1",
+  "react@19.3.1",
+  "topojson-client@3.1.0"
+];
+for (const spec of PINNED) mkdirSync(path.join(root, "src/.observablehq/cache/_npm", spec), {recursive: true});

@@ -1,0 +1,40 @@
+/** Canvas views of grey images in [0, 1], with an optional outlined box (the crop region). */
+import type {Box} from "../pipeline/preprocess.js";
+
+export interface GreyImageOptions {
+  /** Displayed width in CSS pixels (the canvas keeps the image's own resolution). */
+  width?: number;
+  /** A rectangle to outline, in image pixels. */
+  box?: Box;
+  label?: string;
+}
+
+export function greyImage(data: ArrayLike<number>, width: number, height: number, options: GreyImageOptions = {}): HTMLElement {
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext("2d")!;
+  const pixels = context.createImageData(width, height);
+  for (let i = 0; i < width * height; i++) {
+    const v = Math.round(Math.min(1, Math.max(0, data[i]!)) * 255);
+    pixels.data.set([v, v, v, 255], i * 4);
+  }
+  context.putImageData(pixels, 0, 0);
+  if (options.box) {
+    const {x, y, width: w, height: h} = options.box;
+    context.strokeStyle = "#ff9f1c";
+    context.lineWidth = Math.max(2, width / 200);
+    context.strokeRect(x, y, w, h);
+  }
+  canvas.style.width = `${options.width ?? Math.min(width, 320)}px`;
+  canvas.style.imageRendering = width < 128 ? "pixelated" : "auto";
+  const figure = document.createElement("figure");
+  figure.style.margin = "0";
+  figure.append(canvas);
+  if (options.label) {
+    const caption = document.createElement("figcaption");
+    caption.textContent = options.label;
+    figure.append(caption);
+  }
+  return figure;
+}

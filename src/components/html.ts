@@ -1,0 +1,2 @@
+// Hypertext literal from node_modules (Framework's implicit `html` would come from a CDN).
+export {html, svg} from "htl";
