@@ -9,5 +9,7 @@ export default {
   pages: [{name: "Pipeline core", path: "/"}],
   search: false,
   linkify: true,
+  // No favicon request: the site makes no request it does not need.
+  head: `<link rel="icon" href="data:,">`,
   footer: "CXR Workbench: every image is read and analysed on this machine; nothing is uploaded."
 };

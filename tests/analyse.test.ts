@@ -3,7 +3,7 @@ import {readFileSync, readdirSync} from "node:fs";
 import path from "node:path";
 import {beforeAll, describe, expect, it} from "vitest";
 import {analyse} from "../src/pipeline/analyse.js";
-import {initBackend} from "../src/pipeline/backend.js";
+import {initBackend} from "../src/pipeline/wasm-backend.js";
 import {loadBundle} from "../src/pipeline/bundle/load.js";
 import {calibrate} from "../src/pipeline/calibration.js";
 import {decodeImage} from "../src/pipeline/image/index.js";

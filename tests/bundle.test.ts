@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import {cpSync, mkdirSync, rmSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {beforeAll, describe, expect, it} from "vitest";
-import {initBackend} from "../src/pipeline/backend.js";
+import {initBackend} from "../src/pipeline/wasm-backend.js";
 import {CardError, parseCard, parseChesterConfig} from "../src/pipeline/bundle/card.js";
 import {loadBundle} from "../src/pipeline/bundle/load.js";
 import {BundleError, memorySource} from "../src/pipeline/bundle/source.js";

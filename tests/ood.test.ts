@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import {beforeAll, describe, expect, it} from "vitest";
-import {initBackend} from "../src/pipeline/backend.js";
+import {initBackend} from "../src/pipeline/wasm-backend.js";
 import {loadBundle} from "../src/pipeline/bundle/load.js";
 import {directorySource} from "../src/pipeline/node/fs-source.js";
 import {isInDistribution, oodScoreTensor, runOod, OOD_SCORE_NAMES} from "../src/pipeline/ood.js";

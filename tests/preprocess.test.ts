@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import {readdirSync, readFileSync} from "node:fs";
 import path from "node:path";
 import {beforeAll, describe, expect, it} from "vitest";
-import {initBackend} from "../src/pipeline/backend.js";
+import {initBackend} from "../src/pipeline/wasm-backend.js";
 import {normalisationConstants} from "../src/pipeline/bundle/card.js";
 import {decodeImage} from "../src/pipeline/image/index.js";
 import type {DecodedImage} from "../src/pipeline/image/types.js";

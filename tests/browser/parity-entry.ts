@@ -3,7 +3,8 @@
  * Chromium (bundled by esbuild; this module then installs `window.parity`).
  */
 import * as tf from "@tensorflow/tfjs";
-import {initBackend, type BackendName} from "../../src/pipeline/backend.js";
+import type {BackendName} from "../../src/pipeline/backend.js";
+import {initBackend} from "../../src/pipeline/wasm-backend.js";
 import {decodeImage} from "../../src/pipeline/image/decode.js";
 import {prepare, type Box, type ResizeMode} from "../../src/pipeline/preprocess.js";
 
