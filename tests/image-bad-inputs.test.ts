@@ -1,19 +1,9 @@
 /** Files that must be refused with the right ImageDecodeError code, quickly, and without crashing. */
-import {existsSync, readFileSync} from "node:fs";
-import path from "node:path";
-import {fileURLToPath} from "node:url";
 import {encode} from "fast-png";
 import {describe, expect, it} from "vitest";
+import {dataFile} from "./helpers/paths.js";
 import {decodeImage, ImageDecodeError, readImageHeader, type ImageErrorCode} from "../src/pipeline/image/index.js";
 import {greyImage, writeDicom} from "./helpers/dicom-writer.js";
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const dataDir = process.env.CXR_DATA ?? path.resolve(repoRoot, "../shared/data");
-function dataFile(relative: string): Uint8Array {
-  const file = path.join(dataDir, relative);
-  if (!existsSync(file)) throw new Error(`test data ${file} not found; set CXR_DATA to the shared data folder`);
-  return new Uint8Array(readFileSync(file));
-}
 
 function errorOf(bytes: Uint8Array, name = "input", maxPixels?: number): ImageDecodeError {
   try {

@@ -7,14 +7,12 @@ import {spawnSync} from "node:child_process";
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import {fileURLToPath} from "node:url";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {decodeImage, ImageDecodeError, type DecodedImage} from "../src/pipeline/image/index.js";
 import {el, greyImage, writeDicom} from "./helpers/dicom-writer.js";
+import {DATA_ROOT} from "./helpers/paths.js";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const dataDir = process.env.CXR_DATA ?? path.resolve(repoRoot, "../shared/data");
-const SOURCE = path.join(dataDir, "cxr-peds/test/NORMAL/IM-0001-0001.jpg");
+const SOURCE = path.join(DATA_ROOT, "cxr-peds/test/NORMAL/IM-0001-0001.jpg");
 const TOOLS = ["img2dcm", "dcmdjpeg", "dcmconv", "dcmodify", "dcmcjpeg", "dcmcjpls", "dcmcrle", "dcmj2pnm"];
 
 let dir = "";

@@ -1,18 +1,8 @@
 /** DICOM edge cases built byte by byte with tests/helpers/dicom-writer.ts; expected values by hand. */
-import {existsSync, readFileSync} from "node:fs";
-import path from "node:path";
-import {fileURLToPath} from "node:url";
 import {describe, expect, it} from "vitest";
+import {dataFile} from "./helpers/paths.js";
 import {decodeImage, ImageDecodeError, readImageHeader, windowFunction} from "../src/pipeline/image/index.js";
 import {el, greyImage, TS, writeDicom, type DicomElement} from "./helpers/dicom-writer.js";
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const dataDir = process.env.CXR_DATA ?? path.resolve(repoRoot, "../shared/data");
-function dataFile(relative: string): Uint8Array {
-  const file = path.join(dataDir, relative);
-  if (!existsSync(file)) throw new Error(`test data ${file} not found; set CXR_DATA to the shared data folder`);
-  return new Uint8Array(readFileSync(file));
-}
 
 const values = (data: Float32Array) => Array.from(data);
 /** Expect each decoded value to equal the expected one up to float32 precision. */

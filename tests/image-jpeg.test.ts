@@ -1,18 +1,11 @@
-import {existsSync, readFileSync} from "node:fs";
+import {readFileSync} from "node:fs";
 import path from "node:path";
-import {fileURLToPath} from "node:url";
 import {describe, expect, it} from "vitest";
+import {dataFile, REPO_ROOT} from "./helpers/paths.js";
 import {decodeImage, readImageHeader, type DecodedImage} from "../src/pipeline/image/index.js";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const dataDir = process.env.CXR_DATA ?? path.resolve(repoRoot, "../shared/data");
-function dataFile(relative: string): Uint8Array {
-  const file = path.join(dataDir, relative);
-  if (!existsSync(file)) throw new Error(`test data ${file} not found; set CXR_DATA to the shared data folder`);
-  return new Uint8Array(readFileSync(file));
-}
 /** Fixtures made by tests/fixtures/make-jpeg-fixtures.py (synthetic pictures, committed). */
-const fixture = (name: string) => decodeImage(new Uint8Array(readFileSync(path.join(repoRoot, "tests/fixtures", name))));
+const fixture = (name: string) => decodeImage(new Uint8Array(readFileSync(path.join(REPO_ROOT, "tests/fixtures", name))));
 
 /** Largest and mean absolute difference, in 8-bit grey levels. */
 function diff(a: DecodedImage, b: DecodedImage): {max: number; mean: number} {

@@ -1,17 +1,7 @@
-import {existsSync, readFileSync} from "node:fs";
-import path from "node:path";
-import {fileURLToPath} from "node:url";
 import {encode, type ImageData} from "fast-png";
 import {describe, expect, it} from "vitest";
+import {dataFile} from "./helpers/paths.js";
 import {decodeImage, readImageHeader} from "../src/pipeline/image/index.js";
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const dataDir = process.env.CXR_DATA ?? path.resolve(repoRoot, "../shared/data");
-function dataFile(relative: string): Uint8Array {
-  const file = path.join(dataDir, relative);
-  if (!existsSync(file)) throw new Error(`test data ${file} not found; set CXR_DATA to the shared data folder`);
-  return new Uint8Array(readFileSync(file));
-}
 
 /** Encodes with fast-png, decodes with ours, returns the image. */
 const roundTrip = (image: ImageData, interlace?: "Adam7") => decodeImage(encode(image, interlace ? {interlace} : {}));

@@ -1,6 +1,6 @@
 /** Where tests find the shared data and Chester's model topologies (overridable by environment). */
 import {execFileSync} from "node:child_process";
-import {existsSync, mkdirSync} from "node:fs";
+import {existsSync, mkdirSync, readFileSync} from "node:fs";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
 
@@ -30,4 +30,11 @@ export function chesterFixture(name: (typeof CHESTER_MODELS)[keyof typeof CHESTE
     ], {stdio: "pipe"});
   }
   return out;
+}
+
+/** Bytes of a file under the data folder, with a clear message when the data is not there. */
+export function dataFile(relative: string): Uint8Array {
+  const file = path.join(DATA_ROOT, relative);
+  if (!existsSync(file)) throw new Error(`test data ${file} not found; set CXR_DATA to the shared data folder`);
+  return new Uint8Array(readFileSync(file));
 }
