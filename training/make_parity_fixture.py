@@ -72,12 +72,11 @@ def autoencode(x):
 
 
 rng = np.random.default_rng(1)
-small = rng.random((3, size, size)).astype(np.float32)
-big = rng.random((2, 64, 64)).astype(np.float32)
-fixture = {
-    "classifier": parity_fixture(classify, small, symmetric, ["logits", "probabilities"]),
-    "ood": parity_fixture(autoencode, big, symmetric, ["reconstruction", "latent"]),
+fixtures = {
+    "classifier": parity_fixture(classify, rng.random((3, size, size)).astype(np.float32), symmetric, ["logits", "probabilities"]),
+    "ood": parity_fixture(autoencode, rng.random((1, 64, 64)).astype(np.float32), symmetric, ["reconstruction", "latent"]),
 }
-with open(os.path.join(OUT, "parity.json"), "w") as f:
-    json.dump(fixture, f)
+for part, fixture in fixtures.items():  # the same files train.py writes next to a real bundle
+    with open(os.path.join(OUT, f"{part}-parity.json"), "w") as f:
+        json.dump(fixture, f)
 print("wrote", os.path.abspath(OUT))

@@ -1,0 +1,278 @@
+"""Trains one bundle's networks from the shared data and exports them to models/<bundle>/.
+
+    /usr/bin/python3 training/train.py <bundle> [--part classifier|ood|all] [--epochs N] [--data DIR]
+
+Logs to training/runs/<bundle>/<part>.log and checkpoints every epoch; run the same command again
+after an interruption and it resumes where it stopped. Uses a GPU when one is present.
+Splits are by patient; the validation split selects the checkpoint. Operating points and every
+reported metric are computed afterwards by the project's TypeScript evaluation (npm run evaluate).
+"""
+import argparse
+import csv
+import hashlib
+import json
+import os
+import platform
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(__file__))
+from export import export_densenet, export_vae, parity_fixture  # noqa: E402
+from models import ConvVAE, densenet_grey  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+NIH_FINDINGS = ["Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia",
+                "Pneumothorax", "Consolidation", "Edema", "Emphysema", "Fibrosis", "Pleural_Thickening", "Hernia"]
+
+# Each bundle: where its images are, how they are labelled and split, and the training budget.
+BUNDLES = {
+    "pediatric-pneumonia": {
+        "labels": ["Pneumonia"], "size": 128, "epochs": 10, "ood_epochs": 20, "batch": 16, "lr": 1e-3,
+        "ood_sources": ["cxr-peds"],
+    },
+    "nih-chestxray14": {
+        "labels": NIH_FINDINGS, "size": 128, "epochs": 20, "ood_epochs": 15, "batch": 16, "lr": 1e-3,
+        "ood_sources": ["cxr-nih", "cxr-adult"],
+    },
+}
+
+
+def log(path, message):
+    line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}"
+    print(line, flush=True)
+    with open(path, "a") as f:
+        f.write(line + "\n")
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def patient_in_validation(patient, share=0.1):
+    """Deterministic patient-level split: the same patient always lands on the same side."""
+    return int(hashlib.sha256(patient.encode()).hexdigest(), 16) % 1000 < share * 1000
+
+
+def rows_for(bundle, data, part):
+    """(relative path under data, label vector, split) for every image of the bundle's data."""
+    if bundle == "pediatric-pneumonia":
+        rows = read_csv(os.path.join(data, "cxr-peds/labels.csv"))
+        out = []
+        for r in rows:
+            split = "test" if r["split"] == "test" else ("val" if patient_in_validation(r["patient"]) else "train")
+            out.append((os.path.join("cxr-peds", r["path"]), [1.0 if r["label"] == "PNEUMONIA" else 0.0], split))
+        return out
+    rows = read_csv(os.path.join(data, "cxr-nih/labels.csv"))
+    out = [(os.path.join("cxr-nih", r["path"]), [float(r[f]) for f in NIH_FINDINGS], r["split"]) for r in rows]
+    if part == "ood":
+        # The adult OOD model also learns from the unlabelled adult set (its own 10 % held out).
+        for r in read_csv(os.path.join(data, "cxr-adult/labels.csv")):
+            out.append((os.path.join("cxr-adult", r["path"]), [], "val" if patient_in_validation(r["path"]) else "train"))
+    return out
+
+
+def preprocess(path, size):
+    """Mirrors src/pipeline/preprocess.ts: grey (PIL "L" = BT.601), centre square, k x k area
+    reduction with k = floor(side / size) when k >= 2, then bilinear with half-pixel centres."""
+    image = Image.open(path).convert("L")
+    x = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0)[None, None]
+    h, w = x.shape[-2:]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    k = max(1, side // size)
+    crop = k * (side // k)
+    x = x[..., top:top + crop, left:left + crop]
+    if k > 1:
+        x = F.avg_pool2d(x, k)
+    if x.shape[-1] != size:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+    return x[0]
+
+
+def load_images(rows, data, size, cache):
+    """All images of a split, preprocessed once and cached as one tensor file."""
+    if os.path.exists(cache):
+        return torch.load(cache)
+    images = torch.stack([preprocess(os.path.join(data, p), size) for p, _, _ in rows])
+    torch.save(images, cache)
+    return images
+
+
+def augment(x, generator):
+    """Small random affine (rotation +-7 deg, scale 0.9-1.1, shift +-6 %) and contrast/brightness
+    jitter: radiographs vary in positioning and exposure, not in orientation."""
+    n = x.shape[0]
+    angle = (torch.rand(n, generator=generator) * 2 - 1) * (7 * np.pi / 180)
+    scale = 1 + (torch.rand(n, generator=generator) * 2 - 1) * 0.1
+    shift = (torch.rand(n, 2, generator=generator) * 2 - 1) * 0.12
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    grid = F.affine_grid(theta, x.shape, align_corners=False)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    gain = 1 + (torch.rand(n, 1, 1, 1, generator=generator) * 2 - 1) * 0.1
+    bias = (torch.rand(n, 1, 1, 1, generator=generator) * 2 - 1) * 0.05
+    return (x * gain + bias).clamp(0, 1)
+
+
+def auc(scores, labels):
+    """Rank AUC with ties counted half; NaN without both classes."""
+    scores, labels = np.asarray(scores, float), np.asarray(labels) > 0.5
+    pos, neg = labels.sum(), (~labels).sum()
+    if pos == 0 or neg == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores))
+    sorted_scores = scores[order]
+    i = 0
+    while i < len(scores):
+        j = i
+        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
+            j += 1
+        ranks[order[i:j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return float((ranks[labels].sum() - pos * (pos + 1) / 2) / (pos * neg))
+
+
+def sha256_of(rows, data):
+    digest = hashlib.sha256()
+    for p, _, _ in sorted(rows):
+        with open(os.path.join(data, p), "rb") as f:
+            digest.update(hashlib.sha256(f.read()).digest())
+    return digest.hexdigest()
+
+
+def symmetric(x):
+    return x * 2 - 1
+
+
+def train(bundle, part, args):
+    config = BUNDLES[bundle]
+    data = os.path.abspath(args.data)
+    run = os.path.join(args.workdir, "training/runs", bundle)
+    os.makedirs(run, exist_ok=True)
+    logfile = os.path.join(run, f"{part}.log")
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    torch.manual_seed(0)
+    random.seed(0)
+    np.random.seed(0)
+    size = config["size"] if part == "classifier" else 64
+    rows = rows_for(bundle, data, part)
+    train_rows = [r for r in rows if r[2] == "train"][:args.limit]
+    val_rows = [r for r in rows if r[2] == "val"][:args.limit]
+    log(logfile, f"{bundle}/{part}: {len(train_rows)} train, {len(val_rows)} val images at {size}px on {device} "
+                 f"({torch.get_num_threads()} threads, torch {torch.__version__})")
+    x_train = load_images(train_rows, data, size, os.path.join(run, f"{part}-train-{size}.pt"))
+    x_val = load_images(val_rows, data, size, os.path.join(run, f"{part}-val-{size}.pt"))
+    y_train = torch.tensor([r[1] for r in train_rows]) if part == "classifier" else None
+    y_val = np.array([r[1] for r in val_rows]) if part == "classifier" else None
+
+    if part == "classifier":
+        model = densenet_grey(len(config["labels"]))
+        epochs = args.epochs or config["epochs"]
+    else:
+        model = ConvVAE(latent=128, width=32)
+        epochs = args.epochs or config["ood_epochs"]
+    model.to(device)
+    batch = config["batch"] if part == "classifier" else 64
+    steps_per_epoch = max(1, len(train_rows) // batch)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config["lr"], weight_decay=1e-4)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config["lr"], total_steps=epochs * steps_per_epoch, pct_start=0.15)
+    generator = torch.Generator().manual_seed(0)
+    state = {"epoch": 0, "best": -float("inf"), "seconds": 0.0, "history": []}
+    checkpoint = os.path.join(run, f"{part}-checkpoint.pt")
+    if os.path.exists(checkpoint):
+        saved = torch.load(checkpoint)
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        generator.set_state(saved["generator"])
+        state = saved["state"]
+        log(logfile, f"resumed after epoch {state['epoch']} (best {state['best']:.4f})")
+
+    for epoch in range(state["epoch"], epochs):
+        start = time.time()
+        model.train()
+        order = torch.randperm(len(train_rows), generator=generator)
+        total = 0.0
+        for step in range(steps_per_epoch):
+            index = order[step * batch:(step + 1) * batch]
+            x = augment(x_train[index], generator).to(device)
+            if part == "classifier":
+                loss = F.binary_cross_entropy_with_logits(model(symmetric(x)), y_train[index].to(device))
+            else:
+                reconstruction, mu, logvar = model(symmetric(x))
+                kl = -0.5 * torch.mean(torch.sum(1 + logvar - mu ** 2 - logvar.exp(), 1))
+                loss = F.l1_loss(reconstruction, symmetric(x)) + 1e-4 * kl
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            total += loss.item()
+        model.eval()
+        with torch.no_grad():
+            if part == "classifier":
+                out = torch.cat([model(symmetric(x_val[i:i + 64].to(device))).cpu() for i in range(0, len(val_rows), 64)]).numpy()
+                aucs = [auc(out[:, c], y_val[:, c]) for c in range(out.shape[1])]
+                score = float(np.nanmean(aucs))
+                note = f"val mean AUC {score:.4f}"
+            else:
+                recon = torch.cat([model(symmetric(x_val[i:i + 128].to(device)))[0].cpu() for i in range(0, len(val_rows), 128)])
+                score = -float((recon - symmetric(x_val)).abs().mean())
+                note = f"val L1 {-score:.4f}"
+        state["seconds"] += time.time() - start
+        state["epoch"] = epoch + 1
+        state["history"].append({"epoch": epoch + 1, "loss": total / steps_per_epoch, "score": score})
+        if score > state["best"]:
+            state["best"] = score
+            torch.save(model.state_dict(), os.path.join(run, f"{part}-best.pt"))
+        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                    "generator": generator.get_state(), "state": state}, checkpoint + ".tmp")
+        os.replace(checkpoint + ".tmp", checkpoint)  # never a half-written checkpoint
+        log(logfile, f"epoch {epoch + 1}/{epochs} loss {total / steps_per_epoch:.4f} {note} ({time.time() - start:.0f} s)")
+
+    model.load_state_dict(torch.load(os.path.join(run, f"{part}-best.pt")))
+    model.eval().cpu()
+    out = os.path.join(args.workdir, "models", bundle)
+    training = {
+        "command": f"npm run train -- {bundle} --part {part}" + (f" --epochs {args.epochs}" if args.epochs else ""),
+        "data": os.path.relpath(data, ROOT), "dataSha256": sha256_of(train_rows + val_rows, data),
+        "images": {"train": len(train_rows), "val": len(val_rows)}, "epochs": epochs, "inputSize": size,
+        "wallSeconds": round(state["seconds"]), "hardware": f"{platform.processor() or platform.machine()}, "
+        f"{'GPU ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else f'CPU, {torch.get_num_threads()} threads'}",
+        "torch": torch.__version__, "seed": 0, "selectedBy": "best validation " + ("mean AUC" if part == "classifier" else "L1"),
+        "bestValidation": state["best"] if part == "classifier" else -state["best"], "history": state["history"],
+    }
+    rng = np.random.default_rng(1)
+    if part == "classifier":
+        nodes = export_densenet(model, size, os.path.join(out, "classifier"))
+        fixture = parity_fixture(lambda x: (model(x), torch.sigmoid(model(x))), x_val[:3, 0].numpy(), symmetric, ["logits", "probabilities"])
+    else:
+        nodes = export_vae(model, os.path.join(out, "ood"))
+        fixture = parity_fixture(lambda x: (model(x)[0], model(x)[1]), x_val[:2, 0].numpy(), symmetric, ["reconstruction", "latent"])
+    with open(os.path.join(out, f"{part}-parity.json"), "w") as f:
+        json.dump(fixture, f)
+    with open(os.path.join(out, f"{part}-training.json"), "w") as f:
+        json.dump({"nodes": nodes, "labels": config["labels"], "training": training}, f, indent=2)
+    log(logfile, f"exported to {out}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("bundle", choices=sorted(BUNDLES))
+    parser.add_argument("--part", choices=["classifier", "ood", "all"], default="all")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--data", default=os.environ.get("CXR_DATA", os.path.join(ROOT, "../shared/data")))
+    parser.add_argument("--limit", type=int, help="use only the first N images of each split (smoke tests)")
+    parser.add_argument("--workdir", default=ROOT, help="where training/runs and models go (smoke tests)")
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("TRAIN_THREADS", "2")))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    for part in (["classifier", "ood"] if args.part == "all" else [args.part]):
+        train(args.bundle, part, args)
