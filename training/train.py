@@ -37,7 +37,7 @@ BUNDLES = {
         "ood_sources": ["cxr-peds"],
     },
     "nih-chestxray14": {
-        "labels": NIH_FINDINGS, "size": 128, "epochs": 20, "ood_epochs": 15, "batch": 16, "lr": 1e-3,
+        "labels": NIH_FINDINGS, "size": 128, "epochs": 16, "ood_epochs": 15, "batch": 16, "lr": 1e-3,
         "ood_sources": ["cxr-nih", "cxr-adult"],
     },
 }
