@@ -33,11 +33,11 @@ NIH_FINDINGS = ["Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass
 # Each bundle: where its images are, how they are labelled and split, and the training budget.
 BUNDLES = {
     "pediatric-pneumonia": {
-        "labels": ["Pneumonia"], "size": 128, "epochs": 10, "ood_epochs": 20, "batch": 16, "lr": 1e-3,
+        "labels": ["Pneumonia"], "size": 128, "epochs": 10, "ood_epochs": 10, "batch": 16, "lr": 1e-3,
         "ood_sources": ["cxr-peds"],
     },
     "nih-chestxray14": {
-        "labels": NIH_FINDINGS, "size": 128, "epochs": 16, "ood_epochs": 15, "batch": 16, "lr": 1e-3,
+        "labels": NIH_FINDINGS, "size": 128, "epochs": 16, "ood_epochs": 8, "batch": 16, "lr": 1e-3,
         "ood_sources": ["cxr-nih", "cxr-adult"],
     },
 }

@@ -1,0 +1,112 @@
+/** Node-only: the `npm run audit` command line, parsed into AuditOptions (clear errors for bad flags). */
+import {parseArgs} from "node:util";
+import {parseShard} from "./images.js";
+import {AUDIT_METHODS, AuditError, DEFAULT_ALPHAS, DEFAULT_CHUNK, DEFAULT_EXPLAIN, DEFAULT_MODEL, DEFAULT_OUT, validateAlphas, validateExplain, type AuditOptions} from "./run.js";
+import type {ProgressMode} from "./progress.js";
+
+export const USAGE = `usage: npm run audit -- --images DIR [--labels CSV]... [--model NAME_OR_PATH] [--out DIR]
+                          [--shard I/N] [--explain ${AUDIT_METHODS.join(",")}|none] [--alpha ${DEFAULT_ALPHAS.join(",")}]
+       npm run audit -- --metrics-only [--out DIR]
+
+  --images DIR      folder walked recursively for PNG, JPEG and DICOM files
+  --labels CSV      ground truth: a "path" column (relative to DIR) and one 0/1 column per finding, or a
+                    "label" column naming findings (NORMAL / No Finding = none); a "set" column marks
+                    out-of-distribution sets. Repeatable.
+  --model NAME|DIR  a bundle in models/ or a folder (a Chester folder works too); default ${DEFAULT_MODEL}
+  --ood DIR         for a Chester folder: its autoencoder folder (ae-chest-savedmodel-64-512)
+  --out DIR         where the Parquet tables go; default ${DEFAULT_OUT}/
+  --shard I/N       this process takes the I-th of N deterministic shares of the images (I from 1)
+  --explain LIST    explanation methods to evaluate; default ${DEFAULT_EXPLAIN.join(",")}; "none" skips them
+  --alpha LIST      Black Average Drop: percent of pixels kept; default ${DEFAULT_ALPHAS.join(",")}
+  --chunk N         images per committed chunk (what a kill can lose); default ${DEFAULT_CHUNK}
+  --limit N         only the first N images (sorted paths, before sharding)
+  --progress MODE   auto (a bar on a terminal, lines otherwise), bar, lines or none
+  --workers N       run the N shards as N processes on this machine (one bar; resume with the same N)
+  --metrics-only    recompute the metrics table from the tables in --out (after merging shards)
+`;
+
+export type Command = {kind: "help"} | {kind: "audit"; options: AuditOptions; workers: number} | {kind: "metrics"; out: string};
+
+const list = (text: string) => text.split(",").map((s) => s.trim()).filter(Boolean);
+
+function positiveInteger(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!(Number.isInteger(n) && n >= 1)) throw new AuditError(`--${flag} takes a positive integer, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+export function parseAuditArgs(argv: string[]): Command {
+  let values;
+  try {
+    ({values} = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        images: {type: "string"},
+        labels: {type: "string", multiple: true},
+        model: {type: "string"},
+        ood: {type: "string"},
+        models: {type: "string"},
+        out: {type: "string"},
+        shard: {type: "string"},
+        explain: {type: "string"},
+        alpha: {type: "string"},
+        chunk: {type: "string"},
+        limit: {type: "string"},
+        progress: {type: "string"},
+        workers: {type: "string"},
+        "metrics-only": {type: "boolean"},
+        help: {type: "boolean", short: "h"}
+      }
+    }));
+  } catch (error) {
+    throw new AuditError(`${(error as Error).message}\n\n${USAGE}`);
+  }
+  if (values.help) return {kind: "help"};
+  if (values["metrics-only"]) return {kind: "metrics", out: values.out ?? DEFAULT_OUT};
+  if (!values.images) throw new AuditError(`--images DIR is required\n\n${USAGE}`);
+  let shard;
+  if (values.shard !== undefined) {
+    try {
+      shard = parseShard(values.shard);
+    } catch (error) {
+      throw new AuditError((error as Error).message);
+    }
+  }
+  const explain = values.explain === undefined ? undefined : values.explain.trim() === "none" ? [] : validateExplain(list(values.explain));
+  const alphas =
+    values.alpha === undefined
+      ? undefined
+      : validateAlphas(
+          list(values.alpha).map((a) => {
+            const n = Number(a);
+            if (!Number.isFinite(n)) throw new AuditError(`--alpha ${JSON.stringify(a)} is not a number`);
+            return n;
+          })
+        );
+  const progress = values.progress as ProgressMode | undefined;
+  if (progress !== undefined && !["auto", "bar", "lines", "none"].includes(progress))
+    throw new AuditError(`--progress takes auto, bar, lines or none, got ${JSON.stringify(progress)}`);
+  const workers = positiveInteger("workers", values.workers) ?? 1;
+  if (workers > 1 && shard) throw new AuditError("--workers N runs shards 1/N to N/N itself: give either --workers or --shard, not both");
+  return {
+    kind: "audit",
+    workers,
+    options: {
+      images: values.images,
+      labels: values.labels,
+      model: values.model,
+      ood: values.ood,
+      modelsDir: values.models,
+      out: values.out,
+      shard,
+      explain,
+      alphas,
+      chunkSize: positiveInteger("chunk", values.chunk),
+      limit: positiveInteger("limit", values.limit),
+      progress
+    }
+  };
+}
