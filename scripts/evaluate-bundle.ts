@@ -26,7 +26,8 @@ const {values: options, positionals} = parseArgs({
   options: {
     models: {type: "string", default: path.join(ROOT, "models")},
     data: {type: "string", default: process.env.CXR_DATA ?? path.join(ROOT, "../shared/data")},
-    limit: {type: "string"}
+    limit: {type: "string"},
+    "render-only": {type: "boolean", default: false}
   }
 });
 const name = positionals[0];
@@ -36,6 +37,12 @@ if (name !== "pediatric-pneumonia" && name !== "nih-chestxray14") {
 }
 const limit = options.limit ? Number(options.limit) : Infinity;
 const folder = path.join(options.models!, name);
+const table1 = JSON.parse(readFileSync(path.join(ROOT, "data/chester-table1.json"), "utf8"));
+if (options["render-only"]) {
+  // Re-render README.md from the figures already in card.json (no model is run).
+  writeFileSync(path.join(folder, "README.md"), renderModelCard(parseCard(JSON.parse(readFileSync(path.join(folder, "card.json"), "utf8"))), table1));
+  process.exit(0);
+}
 const dataRoot = path.resolve(options.data!);
 
 interface TrainingRecord {
@@ -222,6 +229,6 @@ card.metrics = {
   }
 };
 writeFileSync(path.join(folder, "card.json"), JSON.stringify(parseCard(card), null, 2) + "\n");
-writeFileSync(path.join(folder, "README.md"), renderModelCard(card, JSON.parse(readFileSync(path.join(ROOT, "data/chester-table1.json"), "utf8"))));
+writeFileSync(path.join(folder, "README.md"), renderModelCard(card, table1));
 console.log(JSON.stringify({findings, ood: oodResults, inDistributionTestRejected: inRejected}, null, 2));
 bundle.dispose();

@@ -102,6 +102,25 @@ export function renderModelCard(card: Card, table1: ChesterTable1): string {
   );
   for (const s of metrics.ood.sets)
     lines.push(`| ${s.set} | ${s.images} | ${f3(s.auroc.l1)} | ${f3(s.auroc.l2)} | ${f3(s.auroc.ssim)} | ${f3(s.auroc.ssim8)} | ${f3(s.auroc.latent)} | ${pct(s.rejectedAtThreshold)} |`);
-  lines.push("", "## Intended use", "", "Teaching, auditing and research on this workbench. Not a medical device; not for diagnosis.", "");
+  lines.push("", "## Known limitations", "");
+  const ssimOf = (set: string) => metrics.ood.sets.find((s) => s.set === set)?.auroc.ssim;
+  const missedOod = ["knee", "cifar10", "mnist"].filter((set) => (ssimOf(set) ?? 0) < 0.99);
+  if (pediatric) {
+    const f = metrics.findings[0]!;
+    lines.push(
+      `- Target AUC >= 0.96 on the official test split: ${f.auc !== null && f.auc >= 0.96 ? "met" : "**not met**"} (${f3(f.auc)}). The validation AUC of the same checkpoint is ${f3(classifier.bestValidation)}, so the gap is a shift between the training images and the official test split rather than a choice made on validation; a network trained from scratch on ${classifier.images.train} images at ${classifier.inputSize} px generalises less well across it than Kermany et al.'s ImageNet-pretrained one.`,
+      `- The operating point chosen on validation (${f.operatingPoint.toPrecision(4)}) transfers poorly: sensitivity ${f3(f.sensitivity)}, specificity ${f3(f.specificity)} on the test split. Use the workbench's threshold control, or recalibrate on data like your own.`
+    );
+  }
+  lines.push(
+    missedOod.length
+      ? `- Target OOD AUROC >= 0.99 with SSIM against knee, CIFAR-10 and MNIST: **not met** for ${missedOod.map((s) => `${s} (${f3(ssimOf(s))})`).join(", ")}. The 8x8 SSIM and L1/L2 scores do better on some sets (table above); the gate's score is fixed before looking at the OOD sets.`
+      : "- Target OOD AUROC >= 0.99 with SSIM against knee, CIFAR-10 and MNIST: met.",
+    ""
+  );
+  const other = metrics.ood.sets.find((s) => s.set.includes("(cxr-"));
+  if (other && other.auroc.ssim! < 0.9)
+    lines.splice(lines.length - 1, 0, `- The other population (${other.set}) is the hardest set: its radiographs reconstruct about as well as the model's own (SSIM AUROC ${f3(other.auroc.ssim)}), so the reconstruction scores barely separate them; the latent distance (${f3(other.auroc.latent)}) does better there.`);
+  lines.push("## Intended use", "", "Teaching, auditing and research on this workbench. Not a medical device; not for diagnosis.", "");
   return lines.join("\n");
 }
