@@ -15,9 +15,9 @@ import {existsSync, readFileSync, readdirSync} from "node:fs";
 import path from "node:path";
 import {beforeAll, describe, expect, it} from "vitest";
 import {loadBundle, type Bundle} from "../src/pipeline/bundle/load.js";
-import {explainTensors} from "../src/pipeline/explain/index.js";
 import {directorySource} from "../src/pipeline/node/fs-source.js";
 import {initBackend} from "../src/pipeline/wasm-backend.js";
+import {fastVersusGradientError} from "./helpers/explain.js";
 import {REPO_ROOT} from "./helpers/paths.js";
 
 const MODELS = path.join(REPO_ROOT, "models");
@@ -66,13 +66,7 @@ describe.each(BUNDLES.map((folder) => [path.relative(REPO_ROOT, folder), folder]
     const size = bundle.card.classifier.inputSize;
     const grey = tf.tensor2d(fixture(folder, "classifier").pixels[0]!, [size, size]);
     for (let c = 0; c < bundle.classifier.outputs; c++) {
-      const fast = explainTensors(bundle.classifier, grey, c, ["gradcam", "gradcampp"], {path: "fast"});
-      const slow = explainTensors(bundle.classifier, grey, c, ["gradcam", "gradcampp"], {path: "gradient"});
-      for (const m of ["gradcam", "gradcampp"] as const) {
-        const scale = Math.max(1e-6, fast[m]!.abs().max().dataSync()[0]!);
-        expect(fast[m]!.sub(slow[m]!).abs().max().dataSync()[0]! / scale).toBeLessThan(1e-4);
-      }
-      tf.dispose([...Object.values(fast), ...Object.values(slow)]);
+      expect(fastVersusGradientError(bundle.classifier, grey, c)).toBeLessThan(1e-4);
     }
     grey.dispose();
   });
