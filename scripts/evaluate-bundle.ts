@@ -16,7 +16,7 @@ import {aucHalfSplitStd, auc, confusionAt, oodAuroc, youdenOperatingPoint} from 
 import {directorySource} from "../src/pipeline/node/fs-source.js";
 import {nihImages, oodSets, pediatricImages, type LabelledImage} from "../src/pipeline/node/datasets.js";
 import {OOD_SCORE_HIGHER_IS_OUT, OOD_SCORE_NAMES, oodScoreTensor, type OodScores} from "../src/pipeline/ood.js";
-import {greyTensor, inputBox, resizeToSquare} from "../src/pipeline/preprocess.js";
+import {prepareSizes} from "../src/pipeline/preprocess.js";
 import {initBackend} from "../src/pipeline/wasm-backend.js";
 import {renderModelCard} from "./model-card.js";
 
@@ -84,11 +84,8 @@ const bundle: Bundle = await loadBundle(directorySource(folder));
 /** Decode + preprocess an image to the classifier and OOD sizes. */
 function prepareBoth(file: string): {pixels: tf.Tensor2D; small: tf.Tensor2D} {
   const image = decodeImage(new Uint8Array(readFileSync(path.join(dataRoot, file))), {name: file});
-  return tf.tidy(() => {
-    const grey = greyTensor(image);
-    const box = inputBox(image.width, image.height, "crop");
-    return {pixels: resizeToSquare(grey, box, bundle.card.classifier.inputSize), small: resizeToSquare(grey, box, 64)};
-  });
+  const [pixels, small] = prepareSizes(image, [bundle.card.classifier.inputSize, 64], "crop").squares;
+  return {pixels: pixels!, small: small!};
 }
 
 /** At most `limit` items, evenly spaced (so a quick run still sees every class). */

@@ -20,7 +20,7 @@ import {
 import {averageDropPercent, keepTopPercent, multiplyByMap, perturbAndScore, type ScorePair} from "./evaluate.js";
 import type {DecodedImage} from "./image/types.js";
 import {runOod, type OodResult} from "./ood.js";
-import {greyTensor, inputBox, resizeToSquare, type Box, type ResizeMode} from "./preprocess.js";
+import {prepareSizes, type Box, type ResizeMode} from "./preprocess.js";
 
 export interface AnalyseOptions {
   /** Default: the card's ("crop" for every bundle we ship). */
@@ -94,20 +94,14 @@ export function analyse(bundle: Bundle, image: DecodedImage, options: AnalyseOpt
   const resize = options.resize ?? card.resize;
   const methods = options.methods ?? EXPLANATION_METHODS;
   const timings: Record<string, number> = {};
-  const box = inputBox(image.width, image.height, resize);
   const size = card.classifier.inputSize;
 
-  const {pixels, small} = timed(timings, "preprocess", () => {
-    const grey = greyTensor(image);
-    try {
-      const pixels = resizeToSquare(grey, box, size);
-      const small = autoencoder ? resizeToSquare(grey, box, autoencoder.spec.inputSize) : null;
-      // Force the work here so the stage timing is honest.
-      pixels.dataSync();
-      return {pixels, small};
-    } finally {
-      grey.dispose();
-    }
+  const {box, pixels, small} = timed(timings, "preprocess", () => {
+    const sizes = autoencoder ? [size, autoencoder.spec.inputSize] : [size];
+    const {box, squares} = prepareSizes(image, sizes, resize);
+    // Force the work here so the stage timing is honest.
+    squares[0]!.dataSync();
+    return {box, pixels: squares[0]!, small: squares[1] ?? null};
   });
   const keep: tf.Tensor[] = [pixels];
   if (small) keep.push(small);

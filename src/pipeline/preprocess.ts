@@ -58,9 +58,18 @@ export interface PreparedImage {
   box: Box;
 }
 
+/** Decoded image -> grey squares of each size (converted to grey once). The caller disposes them. */
+export function prepareSizes(image: DecodedImage, sizes: number[], mode: ResizeMode = "crop"): {box: Box; squares: tf.Tensor2D[]} {
+  const box = inputBox(image.width, image.height, mode);
+  const squares = tf.tidy(() => {
+    const grey = greyTensor(image);
+    return sizes.map((size) => resizeToSquare(grey, box, size));
+  });
+  return {box, squares};
+}
+
 /** Decoded image -> grey square of `size` pixels. The caller disposes `pixels`. */
 export function prepare(image: DecodedImage, size: number, mode: ResizeMode = "crop"): PreparedImage {
-  const box = inputBox(image.width, image.height, mode);
-  const pixels = tf.tidy(() => resizeToSquare(greyTensor(image), box, size));
-  return {pixels, box};
+  const {box, squares} = prepareSizes(image, [size], mode);
+  return {pixels: squares[0]!, box};
 }
