@@ -3,10 +3,12 @@
  *
  * The project's own evaluation of a trained bundle, in TF.js on the exported graphs: operating
  * points (Youden's J) from the validation split, then every figure of the model card from the test
- * split and the out-of-distribution sets. Writes models/<bundle>/card.json and README.md.
+ * split and the out-of-distribution sets. Writes models/<bundle>/card.json and README.md, and the
+ * per-image figures behind them (evaluation/predictions.csv, evaluation/ood-scores.csv) that the
+ * workbench's Prediction and Out-of-distribution pages chart.
  */
 import * as tf from "@tensorflow/tfjs";
-import {readFileSync, writeFileSync} from "node:fs";
+import {mkdirSync, readFileSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {parseArgs} from "node:util";
 import {parseCard, type Card} from "../src/pipeline/bundle/card.js";
@@ -102,7 +104,7 @@ function progress(what: string, i: number, n: number, start: number) {
 }
 
 /** Sigmoid outputs and OOD scores for a list of images. */
-function run(files: string[], what: string, withClassifier: boolean): {probabilities: number[][]; ood: OodScores[]} {
+function run(files: string[], what: string, withClassifier: boolean): {paths: string[]; probabilities: number[][]; ood: OodScores[]} {
   const probabilities: number[][] = [];
   const ood: OodScores[] = [];
   const start = performance.now();
@@ -118,7 +120,17 @@ function run(files: string[], what: string, withClassifier: boolean): {probabili
     tf.dispose([pixels, small]);
     progress(what, i + 1, chosen.length, start);
   });
-  return {probabilities, ood};
+  return {paths: chosen, probabilities, ood};
+}
+
+/** Six significant digits: enough for every chart and AUC, a third of the bytes of full floats. */
+const figure = (x: number) => (Number.isFinite(x) ? String(Number(x.toPrecision(6))) : "");
+const csvField = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+
+function writeCsv(file: string, header: string[], rows: (string | number)[][]) {
+  const lines = [header.map(csvField).join(",")];
+  for (const row of rows) lines.push(row.map((v) => (typeof v === "number" ? figure(v) : csvField(v))).join(","));
+  writeFileSync(file, lines.join("\n") + "\n");
 }
 
 const images: LabelledImage[] = name === "pediatric-pneumonia" ? pediatricImages(dataRoot) : nihImages(dataRoot);
@@ -190,8 +202,10 @@ const findings = labels.map((label, c) => {
 
 // 3. OOD sets against the in-distribution test split.
 const sets = {...oodSets(dataRoot), [otherPopulation.name]: otherPopulation.files};
+const oodRuns: {set: string; paths: string[]; ood: OodScores[]}[] = [];
 const oodResults = Object.entries(sets).map(([set, files]) => {
-  const out = run(files, `OOD ${set}`, false).ood;
+  const {paths, ood: out} = run(files, `OOD ${set}`, false);
+  oodRuns.push({set, paths, ood: out});
   return {
     set,
     images: out.length,
@@ -227,5 +241,19 @@ card.metrics = {
 };
 writeFileSync(path.join(folder, "card.json"), JSON.stringify(parseCard(card), null, 2) + "\n");
 writeFileSync(path.join(folder, "README.md"), renderModelCard(card, table1));
+
+// 5. The per-image figures behind the card (labels y_*, sigmoid outputs p_*; OOD scores per set).
+const evaluationDir = path.join(folder, "evaluation");
+mkdirSync(evaluationDir, {recursive: true});
+const predictionRows = (splitName: string, images: LabelledImage[], result: {probabilities: number[][]}) =>
+  images.map((image, i) => [splitName, image.path, ...labels.flatMap((_, c) => [image.labels[c]!, result.probabilities[i]![c]!])]);
+writeCsv(path.join(evaluationDir, "predictions.csv"), ["split", "path", ...labels.flatMap((l) => [`y_${l}`, `p_${l}`])],
+  [...predictionRows("validation", val, valRun), ...predictionRows("test", test, testRun)]);
+const scoreRows = (set: string, paths: string[], ood: OodScores[]) => paths.map((p, i) => [set, p, ...OOD_SCORE_NAMES.map((s) => ood[i]![s])]);
+writeCsv(path.join(evaluationDir, "ood-scores.csv"), ["set", "path", ...OOD_SCORE_NAMES], [
+  ...scoreRows("validation", val.map((i) => i.path), valRun.ood),
+  ...scoreRows("test", test.map((i) => i.path), testRun.ood),
+  ...oodRuns.flatMap((r) => scoreRows(r.set, r.paths, r.ood))
+]);
 console.log(JSON.stringify({findings, ood: oodResults, inDistributionTestRejected: inRejected}, null, 2));
 bundle.dispose();
