@@ -76,15 +76,20 @@ describe("analyse", () => {
   });
 
   it("analyses with Chester's models (synthetic weights): 14 findings, 4 maps at 224, no tensor leak", async () => {
+    const beforeLoad = tf.memory().numTensors;
     const bundle = await loadBundle(directorySource(chesterFixture(CHESTER_MODELS.densenet)), {ood: directorySource(chesterFixture(CHESTER_MODELS.autoencoder))});
-    const before = tf.memory().numTensors;
-    for (const image of images.slice(0, 2)) {
+    // The first saliency map keeps the flipped kernels of the fast gradient (released with the
+    // bundle); from then on an analysis leaves nothing behind.
+    const counts: number[] = [];
+    for (const image of images.slice(0, 3)) {
       const result = analyse(bundle, image, {predictRejected: true});
       expect(result.predictions).toHaveLength(14);
       expect(Object.keys(result.explanation!.maps).sort()).toEqual(["cam", "gradcam", "gradcampp", "saliency"]);
       expect(result.explanation!.maps.gradcam!.width).toBe(224);
+      counts.push(tf.memory().numTensors);
     }
-    expect(tf.memory().numTensors).toBe(before);
+    expect(counts[2]).toBe(counts[1]);
     bundle.dispose();
+    expect(tf.memory().numTensors).toBe(beforeLoad);
   });
 });

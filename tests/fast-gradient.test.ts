@@ -53,15 +53,24 @@ describe("fast Conv2D input gradient", () => {
     const reference = saliencyMap(bundle.classifier, grey);
     const slowMs = performance.now() - start;
     setFastConvInputGradient(true);
+    // The first call keeps the flipped kernels of the model's stride-1 convolutions; later calls
+    // leave only their result behind, and disposing the bundle releases the kept kernels.
+    const first = saliencyMap(bundle.classifier, grey);
     const before = tf.memory().numTensors;
     start = performance.now();
     const fast = saliencyMap(bundle.classifier, grey);
     const fastMs = performance.now() - start;
     expect(tf.memory().numTensors).toBe(before + 1);
+    expect(Array.from(fast.dataSync())).toEqual(Array.from(first.dataSync()));
+    first.dispose();
     const error = fast.sub(reference).abs().max().dataSync()[0]! / reference.abs().max().dataSync()[0]!;
     console.log(`saliency: TF.js gradient ${slowMs.toFixed(0)} ms, fast ${fastMs.toFixed(0)} ms, relative error ${error.toExponential(2)}`);
     expect(error).toBeLessThan(1e-4);
     tf.dispose([grey, reference, fast]);
+    const withModel = tf.memory().numTensors;
+    const weights = Object.values(bundle.classifier.model.weights).flat().length + (bundle.autoencoder ? Object.values(bundle.autoencoder.model.weights).flat().length : 0);
     bundle.dispose();
+    // Only the kept kernels beyond the model's own weights (and its two normalisation constants) go too.
+    expect(withModel - tf.memory().numTensors).toBeGreaterThan(weights + 2);
   });
 });

@@ -49,11 +49,13 @@ export interface ScorePair {
   perturbed: number;
 }
 
-/** Probability of output `classIndex` for a batch of grey [S, S] images (one forward each). */
+/**
+ * Probability of output `classIndex` for a list of grey [S, S] images: one batched forward pass
+ * where the graph takes a batch (see Classifier.probabilities), else one per image.
+ */
 export function classProbabilities(classifier: Classifier, images: tf.Tensor2D[], classIndex: number): number[] {
-  return images.map((image) =>
-    tf.tidy(() => classifier.forward(classifier.toInput(image)).probabilities.slice([0, classIndex], [1, 1]).dataSync()[0]!)
-  );
+  if (!images.length) return [];
+  return tf.tidy(() => Array.from(classifier.probabilities(images).slice([0, classIndex], [-1, 1]).dataSync()));
 }
 
 /** The perturbed images for each strategy (the pictures a page shows) and their class scores. */
@@ -65,15 +67,31 @@ export function perturbAndScore(
   strategies: Perturbation[],
   original?: number
 ): {strategy: string; pair: ScorePair}[] {
+  return perturbAndScoreMany(classifier, image, [heat], classIndex, strategies, original)[0]!;
+}
+
+/**
+ * perturbAndScore for several heat maps of one image (one per method), with every perturbed image
+ * scored in one batched forward pass: result[m][s] is map m under strategy s.
+ */
+export function perturbAndScoreMany(
+  classifier: Classifier,
+  image: tf.Tensor2D,
+  heats: tf.Tensor2D[],
+  classIndex: number,
+  strategies: Perturbation[],
+  original?: number
+): {strategy: string; pair: ScorePair}[][] {
   const y = original ?? classProbabilities(classifier, [image], classIndex)[0]!;
-  return strategies.map((strategy) => {
-    const perturbed = strategy.apply(image, heat);
-    try {
-      return {strategy: strategy.name, pair: {original: y, perturbed: classProbabilities(classifier, [perturbed], classIndex)[0]!}};
-    } finally {
-      perturbed.dispose();
-    }
-  });
+  const perturbed = heats.flatMap((heat) => strategies.map((strategy) => strategy.apply(image, heat)));
+  try {
+    const scores = classProbabilities(classifier, perturbed, classIndex);
+    return heats.map((_, m) =>
+      strategies.map((strategy, s) => ({strategy: strategy.name, pair: {original: y, perturbed: scores[m * strategies.length + s]!}}))
+    );
+  } finally {
+    tf.dispose(perturbed);
+  }
 }
 
 /** Per image: max(0, Y - O) / Y (the summand of Average Drop and of Black Average Drop). */

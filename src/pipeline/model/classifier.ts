@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import {normalisationConstants, type ClassifierSpec} from "../bundle/card.js";
+import {cacheConvKernels, releaseConvKernels} from "./fast-conv-gradient.js";
 
 export class Classifier {
   readonly spec: ClassifierSpec;
@@ -30,14 +31,62 @@ export class Classifier {
     const {mean, std} = normalisationConstants(spec.normalisation, spec.channels);
     this.mean = tf.tensor1d(mean);
     this.std = tf.tensor1d(std);
+    cacheConvKernels(this.weightTensors());
   }
 
-  /** Grey pixels [S, S] in [0, 1] -> the model's input tensor (normalised, channels, layout). */
-  toInput(grey: tf.Tensor2D): tf.Tensor4D {
+  private weightTensors(): tf.Tensor[] {
+    return Object.values(this.model.weights).flat();
+  }
+
+  /** Grey pixels [S, S] (or a batch [N, S, S]) in [0, 1] -> the model's input tensor (normalised, channels, layout). */
+  toInput(grey: tf.Tensor2D | tf.Tensor3D): tf.Tensor4D {
     const {channels, inputLayout} = this.spec;
-    const hwc = channels === 1 ? grey.expandDims(2) : tf.stack([grey, grey, grey], 2);
-    const normalised = hwc.sub(this.mean).div(this.std).expandDims(0) as tf.Tensor4D;
-    return inputLayout === "NCHW" ? normalised.transpose([0, 3, 1, 2]) : normalised;
+    const axis = grey.rank;
+    const withChannels = channels === 1 ? grey.expandDims(axis) : tf.stack([grey, grey, grey], axis);
+    let normalised = withChannels.sub(this.mean).div(this.std);
+    if (normalised.rank === 3) normalised = normalised.expandDims(0);
+    return inputLayout === "NCHW" ? (normalised as tf.Tensor4D).transpose([0, 3, 1, 2]) : (normalised as tf.Tensor4D);
+  }
+
+  /**
+   * Whether one forward pass may take several images: the graph's input has an open batch
+   * dimension (Chester's graphs are fixed at 1), and no batched run has failed yet.
+   */
+  get batchable(): boolean {
+    if (this.batchFailed) return false;
+    const input = this.model.inputs.find((i) => i.name === this.spec.inputNode) ?? this.model.inputs[0];
+    const batch = input?.shape?.[0];
+    return batch === undefined || batch === null || batch === -1;
+  }
+  private batchFailed = false;
+
+  /**
+   * Probabilities [N, C] of a list of grey [S, S] images: one forward pass for up to `maxBatch`
+   * images where the graph takes a batch, else one pass per image. The same values either way
+   * (each image's arithmetic does not depend on the others in the batch).
+   */
+  probabilities(images: tf.Tensor2D[], maxBatch = 16): tf.Tensor2D {
+    return tf.tidy(() => {
+      const one = (image: tf.Tensor2D) => (this.model.execute({[this.spec.inputNode]: this.toInput(image)}, this.spec.outputNode) as tf.Tensor).reshape([1, -1]);
+      const rows: tf.Tensor[] = [];
+      for (let start = 0; start < images.length; start += maxBatch) {
+        const group = images.slice(start, start + maxBatch);
+        if (group.length > 1 && this.batchable) {
+          try {
+            const out = this.model.execute({[this.spec.inputNode]: this.toInput(tf.stack(group) as tf.Tensor3D)}, this.spec.outputNode) as tf.Tensor;
+            if (out.shape[0] === group.length && out.size === group.length * this.outputs) {
+              rows.push(out.reshape([group.length, -1]));
+              continue;
+            }
+          } catch {
+            // A graph with its batch size built in (a reshape to 1): fall back to one image at a time.
+          }
+          this.batchFailed = true;
+        }
+        rows.push(...group.map(one));
+      }
+      return (rows.length === 1 ? rows[0]! : tf.concat(rows, 0)) as tf.Tensor2D;
+    });
   }
 
   /** Runs the graph once: pre-sigmoid logits [1, C], probabilities [1, C], features NHWC [1, h, w, K]. */
@@ -85,6 +134,7 @@ export class Classifier {
   }
 
   dispose() {
+    releaseConvKernels(this.weightTensors());
     this.model.dispose();
     this.mean.dispose();
     this.std.dispose();
