@@ -6,7 +6,18 @@ export default {
   output: "dist",
   // The default theme links Google Fonts; a local-first tool must not call out to anyone.
   globalStylesheets: [],
-  pages: [{name: "Pipeline core", path: "/"}],
+  // The default theme's CSS (bundled with Framework) plus the workbench's own rules.
+  style: "style.css",
+  pages: [
+    {name: "Analyse", path: "/"},
+    {name: "Preprocessing", path: "/preprocessing"},
+    {name: "Out-of-distribution", path: "/ood"},
+    {name: "Prediction", path: "/prediction"},
+    {name: "Explanation", path: "/explanation"},
+    {name: "Explanation evaluation", path: "/explanation-evaluation"},
+    {name: "SQL", path: "/sql"}
+  ],
+  pager: true,
   search: false,
   linkify: true,
   // No favicon request: the site makes no request it does not need.

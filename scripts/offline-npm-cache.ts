@@ -6,7 +6,11 @@
  * `.observablehq/cache/_npm/<name>@<version>` already exists. The workbench never loads those
  * libraries (every page imports what it uses from node_modules, and the browser tests fail on any
  * request off 127.0.0.1), so we pin their versions by creating the empty folders.
+ *
+ * One of them is loaded: a page that attaches a .csv file gets `d3-dsv` preloaded (FileAttachment's
+ * .csv() parser). Its cache entry is bundled here from node_modules, so it is served by the site.
  */
+import {build} from "esbuild";
 import {mkdirSync} from "node:fs";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
@@ -30,3 +34,13 @@ const PINNED = [
   "topojson-client@3.1.0"
 ];
 for (const spec of PINNED) mkdirSync(path.join(root, "src/.observablehq/cache/_npm", spec), {recursive: true});
+
+// The d3-dsv in node_modules, bundled to the one ES module Framework expects in its cache.
+await build({
+  stdin: {contents: 'export * from "d3-dsv";', resolveDir: root},
+  bundle: true,
+  format: "esm",
+  minify: true,
+  outfile: path.join(root, "src/.observablehq/cache/_npm/d3-dsv@3.0.2/_esm.js"),
+  logLevel: "warning"
+});

@@ -1,7 +1,7 @@
 /**
- * Shared by the audit-*.parquet.ts data loaders: the batch audit of a small, fixed sample of the
- * local datasets with the default bundle, run once at build time and reused by every loader (the
- * audit is resumable, so a second loader finds the work done; concurrent loaders wait for the first).
+ * Behind the audit-tables.pack data loader: the batch audit of a small, fixed sample of the
+ * local datasets with the default bundle, run once at build time (the audit is resumable, so a
+ * rebuild finds the work done; concurrent builds wait for the first).
  *
  * The sample: 12 normal and 12 pneumonia images of the pediatric test split, 4 adult NIH test
  * images, 4 knee radiographs, 2 CIFAR-10 photographs and 2 MNIST digits (evenly spaced in each
@@ -12,7 +12,8 @@
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {csvParse} from "d3";
-import {ParquetStore, runAudit, tableScan, type TableName} from "../pipeline/node/audit/index.js";
+import {ALL_TABLES, ParquetStore, runAudit, tableScan, type TableName} from "../pipeline/node/audit/index.js";
+import {encodePack} from "../pipeline/bundle/pack.js";
 import {DATA_ROOT, PROJECT_ROOT} from "./paths.js";
 
 export const SAMPLE_MODEL = process.env.CXR_AUDIT_MODEL ? path.resolve(process.env.CXR_AUDIT_MODEL) : path.join(PROJECT_ROOT, "models/pediatric-pneumonia");
@@ -76,8 +77,8 @@ export async function sampleAudit(): Promise<string> {
 }
 
 /** One table of the sample audit as a single Parquet file (what a data loader prints). */
-export async function sampleTable(table: TableName): Promise<Uint8Array> {
-  const out = await sampleAudit();
+export async function sampleTable(table: TableName, out?: string): Promise<Uint8Array> {
+  out ??= await sampleAudit();
   const store = await ParquetStore.open();
   const file = path.join(SAMPLE_OUT, `${table}.${process.pid}.parquet`);
   try {
@@ -90,13 +91,20 @@ export async function sampleTable(table: TableName): Promise<Uint8Array> {
   }
 }
 
-/** The body of every audit-*.parquet.ts loader. */
-export async function printTable(table: TableName): Promise<void> {
+/**
+ * Every table of the sample audit as one pack of Parquet files (`<table>.parquet`): the pages read
+ * them with DuckDB-wasm. One file, so the site never names a .parquet attachment (Framework would
+ * then fetch parquet-wasm and apache-arrow from a CDN at build time).
+ */
+export async function printTablesPack(): Promise<void> {
   try {
-    const bytes = await sampleTable(table);
-    await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (error) => (error ? reject(error) : resolve())));
+    const out = await sampleAudit();
+    const files = [];
+    for (const {name} of ALL_TABLES) files.push({path: `${name}.parquet`, bytes: await sampleTable(name, out)});
+    const pack = encodePack(files, {rows: sampleRows(), model: path.relative(PROJECT_ROOT, SAMPLE_MODEL)});
+    await new Promise<void>((resolve, reject) => process.stdout.write(pack, (error) => (error ? reject(error) : resolve())));
   } catch (error) {
-    console.error(`audit-${table}.parquet: ${(error as Error).message}`);
+    console.error(`audit-tables.pack: ${(error as Error).message}`);
     process.exit(1);
   }
 }

@@ -1,0 +1,72 @@
+/** Small panels the pages share: errors, the loaded model, the OOD verdict, stage timings. */
+import * as Plot from "@observablehq/plot";
+import type {Analysis} from "../pipeline/analyse.js";
+import type {OodResult} from "../pipeline/ood.js";
+import type {PageBackend} from "./backend.js";
+import {html} from "./html.js";
+import type {LoadedModel} from "./model-loader.js";
+
+export function errorBox(title: string, error: unknown): HTMLElement {
+  const message = error instanceof Error ? error.message : String(error);
+  return html`<div class="warning" role="alert"><b>${title}.</b> ${message}</div>`;
+}
+
+export function modelSummary(loaded: LoadedModel, backend: PageBackend): HTMLElement {
+  const {card, autoencoder, kind, warmUp} = loaded.bundle;
+  const labels = card.labels.filter((l) => l.trim());
+  const gate = autoencoder
+    ? `OOD gate: ${autoencoder.spec.decision.score} ${autoencoder.spec.decision.inDistributionWhen === "above" ? ">" : "<"} ${autoencoder.spec.decision.threshold.toPrecision(4)}`
+    : "no OOD model";
+  return html`<p class="model-summary" role="status">
+    <b>${loaded.description}</b>${kind === "chester" ? " (Chester's published format)" : ""}: ${labels.length} finding${labels.length > 1 ? "s" : ""},
+    ${card.classifier.inputSize} px input, ${gate}. Loaded and warmed up in ${(loaded.loadMs / 1000).toFixed(2)} s${loaded.fromCache ? " from this browser's cache" : ""}
+    (CAM fast path ${warmUp.fastPath.verified ? "verified" : "not available: gradients used"}).
+    TF.js backend: <b>${backend.name}</b> <span class="muted">(${backend.reason})</span>.
+  </p>`;
+}
+
+export function oodVerdict(analysis: Analysis): HTMLElement {
+  if (!analysis.ood) return html`<p class="muted">This model has no OOD gate: every image is predicted.</p>`;
+  const {scores, decision, inDistribution} = analysis.ood;
+  const value = scores[decision.score];
+  const rule = `${decision.score.toUpperCase()} ${value.toFixed(4)} ${inDistribution ? (decision.inDistributionWhen === "above" ? ">" : "<") : decision.inDistributionWhen === "above" ? "≤" : "≥"} ${decision.threshold.toFixed(4)}`;
+  if (inDistribution) return html`<p class="verdict verdict--in" role="status">✓ <b>In distribution</b>: the autoencoder reconstructs it like the training images (${rule}).</p>`;
+  if (analysis.predictedDespiteRejection)
+    return html`<p class="verdict verdict--forced" role="alert">⚠ <b>Rejected as out of distribution</b> (${rule}), <b>predicted anyway</b> because you asked: the model was not trained on images like this one, so treat these outputs with great caution.</p>`;
+  return html`<p class="verdict verdict--out" role="alert">✕ <b>Rejected as out of distribution</b> (${rule}): this does not look like the chest X-rays the model was trained on, so no prediction is shown. Switch on "Predict images the OOD gate rejects" to see one anyway.</p>`;
+}
+
+export function timingTable(timings: Record<string, number>): HTMLElement | SVGElement {
+  const rows = Object.entries(timings).map(([stage, ms]) => ({stage, ms}));
+  const total = rows.reduce((a, r) => a + r.ms, 0);
+  return Plot.plot({
+    height: 30 + 22 * rows.length,
+    marginLeft: 90,
+    x: {label: `Milliseconds (total ${total.toFixed(0)} ms)`, grid: true},
+    y: {domain: rows.map((r) => r.stage), label: null},
+    marks: [
+      Plot.barX(rows, {x: "ms", y: "stage", fill: "steelblue", title: (d: {stage: string; ms: number}) => `${d.stage}: ${d.ms.toFixed(1)} ms`}),
+      Plot.text(rows, {x: "ms", y: "stage", text: (d: {ms: number}) => `${d.ms.toFixed(0)} ms`, dx: 22, fontSize: 10}),
+      Plot.ruleX([0])
+    ]
+  }) as HTMLElement | SVGElement;
+}
+
+const SCORE_MEANING: Record<string, string> = {
+  l1: "mean absolute error",
+  l2: "mean squared error",
+  ssim: "structural similarity (11x11 Gaussian)",
+  ssim8: "SSIM on 8x8 windows (Chester)",
+  latent: "norm of the latent code"
+};
+
+/** The OOD scores of one image, the gate's score marked. */
+export function oodScoresTable(ood: OodResult): HTMLElement {
+  return html`<table class="ood-scores">
+    <thead><tr><th>score</th><th>value</th><th>meaning</th></tr></thead>
+    <tbody>${Object.entries(ood.scores).map(([score, value]) => html`<tr>
+      <td>${score === ood.decision.score ? html`<b>${score}</b> (gate)` : score}</td>
+      <td style="text-align:right">${value.toFixed(4)}</td>
+      <td class="muted">${SCORE_MEANING[score] ?? ""}</td></tr>`)}</tbody>
+  </table>`;
+}

@@ -1,0 +1,44 @@
+/**
+ * Every file the site ships, referenced once here so that Framework copies them into the build
+ * (FileAttachment takes literal paths only). Pages and components look files up in these tables.
+ */
+import {FileAttachment, type FileAttachmentHandle} from "observablehq:stdlib";
+
+export interface SiteBundle {
+  name: string;
+  title: string;
+  /** card.json, classifier/ and ood/ in one file (src/pipeline/bundle/pack.ts). */
+  pack: FileAttachmentHandle;
+  /** The card alone (labels, operating points, OOD gate, measured metrics), without the weights. */
+  card: FileAttachmentHandle;
+  /** The project's evaluation of the bundle, per image (scripts/evaluate-bundle.ts). */
+  predictions: FileAttachmentHandle;
+  oodScores: FileAttachmentHandle;
+}
+
+export const SITE_BUNDLES: SiteBundle[] = [
+  {
+    name: "pediatric-pneumonia",
+    title: "Pediatric pneumonia (Pneumonia vs Normal, 128 px)",
+    pack: FileAttachment("../data/bundle-pediatric-pneumonia.pack"),
+    card: FileAttachment("../models/pediatric-pneumonia/card.json"),
+    predictions: FileAttachment("../models/pediatric-pneumonia/evaluation/predictions.csv"),
+    oodScores: FileAttachment("../models/pediatric-pneumonia/evaluation/ood-scores.csv")
+  },
+  {
+    name: "nih-chestxray14",
+    title: "NIH ChestX-ray14 (14 findings, adults, 128 px)",
+    pack: FileAttachment("../data/bundle-nih-chestxray14.pack"),
+    card: FileAttachment("../models/nih-chestxray14/card.json"),
+    predictions: FileAttachment("../models/nih-chestxray14/evaluation/predictions.csv"),
+    oodScores: FileAttachment("../models/nih-chestxray14/evaluation/ood-scores.csv")
+  }
+];
+
+/** The sample audit's images (one pack, labels in its header) and its seven tables (one pack of Parquet files). */
+export const SAMPLE_IMAGES = FileAttachment("../data/sample-images.pack");
+export const AUDIT_TABLES = FileAttachment("../data/audit-tables.pack");
+
+/** The papers' tables our figures are put beside (data/ in the repository). */
+export const CHESTER_TABLE1 = FileAttachment("../reference/chester-table1.json");
+export const BAD_TABLE1 = FileAttachment("../reference/bad-table1.json");
