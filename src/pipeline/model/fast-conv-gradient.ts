@@ -32,15 +32,18 @@ function transposedPadding(pad: Pad, kh: number, kw: number): "same" | [[number,
 }
 
 /**
- * Kept kernels by weight. TF.js saves a copy of each input for the backward pass (the wasm
- * backend's Identity copies the data), so the filter the gradient sees is not the weight tensor
- * itself: it is found by its shape and a few sampled values, then confirmed equal element by element.
+ * Kept kernels by weight. TF.js saves a copy of each input for the backward pass: a copy that
+ * shares the weight's data (cpu, WebGL, and wasm with backend.ts's sharing Identity) is found by its
+ * data id; a copy of the data (wasm's own Identity) by its shape and a few sampled values, then
+ * confirmed equal element by element.
  */
 interface CachedKernel {
   weight: tf.Tensor4D;
   kernel: tf.Tensor4D | null;
 }
 const cache = new Map<string, CachedKernel[]>();
+/** The same entries by data id: where the saved copy shares the weight's data, found without reading it. */
+const byDataId = new Map<object, CachedKernel>();
 
 const SAMPLES = 8;
 function signature(shape: number[], values: ArrayLike<number>): string {
@@ -55,7 +58,11 @@ export function cacheConvKernels(weights: tf.Tensor[]): void {
     if (w.rank !== 4 || w.dtype !== "float32") continue;
     const key = signature(w.shape, w.dataSync());
     const entries = cache.get(key) ?? [];
-    if (!entries.some((e) => e.weight === w)) entries.push({weight: w as tf.Tensor4D, kernel: null});
+    if (!entries.some((e) => e.weight === w)) {
+      const entry = {weight: w as tf.Tensor4D, kernel: null};
+      entries.push(entry);
+      byDataId.set(w.dataId as object, entry);
+    }
     cache.set(key, entries);
   }
 }
@@ -66,6 +73,7 @@ export function releaseConvKernels(weights: tf.Tensor[]): void {
     const left = entries.filter((e) => {
       if (!weights.includes(e.weight)) return true;
       e.kernel?.dispose();
+      if (byDataId.get(e.weight.dataId as object) === e) byDataId.delete(e.weight.dataId as object);
       return false;
     });
     if (left.length) cache.set(key, left);
@@ -93,6 +101,11 @@ function equal(a: Float32Array, b: tf.Tensor): boolean {
 }
 
 function transposedKernel(filter: tf.Tensor4D): {kernel: tf.Tensor4D; kept: boolean} {
+  const shared = byDataId.get(filter.dataId as object);
+  if (shared && !shared.weight.isDisposed) {
+    if (!shared.kernel || shared.kernel.isDisposed) shared.kernel = tf.keep(flip(shared.weight));
+    return {kernel: shared.kernel, kept: true};
+  }
   const values = cache.size && filter.dtype === "float32" ? (filter.dataSync() as Float32Array) : null;
   const entries = values ? cache.get(signature(filter.shape, values)) : undefined;
   const entry = entries?.find((e) => !e.weight.isDisposed && equal(values!, e.weight));

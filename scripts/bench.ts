@@ -1,0 +1,422 @@
+/**
+ * npm run bench [-- --json FILE] [--runs N] [--only node|browser] [--no-webgl] [--webgl-runs N]
+ *                [--webgl-gradient] [--audit-images N] [--image FILE]
+ *
+ * Our bundles (models/pediatric-pneumonia, models/nih-chestxray14) beside Chester's own graph
+ * (its published DenseNet and autoencoder topologies with synthetic weights of the exact shapes,
+ * ../shared/tools/make-chester-fixture.cjs), side by side in one run and on the same backend:
+ * model load, warm-up, preprocessing, OOD, prediction, each explanation (the CAM family by the fast
+ * path and by the gradient path; saliency), BAD evaluation per image, the whole analysis of one
+ * image, and Chester's forward pass + input gradient as its app computes them (TF.js's own
+ * gradient). Each figure is the median of --runs (default 5) runs after a warm-up, with min and max.
+ *
+ * Runtimes: Node (wasm, one thread; each model in its own process, so peak memory is its own; the
+ * batch audit with one worker and with two), headless Chromium served cross-origin isolated (wasm
+ * with threads) and WebGL as it runs on this machine (fewer runs: it is slow without a GPU).
+ *
+ * A benchmark, not a test: it prints figures and ratios and judges nothing. Everything is local:
+ * the page is served from 127.0.0.1 and any other request is blocked.
+ */
+import {spawn} from "node:child_process";
+import {copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync} from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {parseArgs} from "node:util";
+import {encode as encodePng} from "fast-png";
+import {bundleForBrowser, CHROMIUM_PATH, launchChromium, modulePage, serveStatic, type Routes} from "../tests/helpers/browser.js";
+import {CHESTER_MODELS, chesterFixture, DATA_ROOT, REPO_ROOT, TMP_ROOT} from "../tests/helpers/paths.js";
+import type {BrowserMemory, BrowserModel} from "./bench/browser-entry.js";
+import {STAGE_LABELS, STAGES, type MeasureOptions, type ModelFigures, type Stage, type Stat} from "./bench/measure.js";
+import {DEFAULT_IMAGE, MODEL_KEYS, MODEL_LABELS, modelFolders, type ModelKey} from "./bench/node-models.js";
+
+const {values: args} = parseArgs({
+  options: {
+    json: {type: "string"},
+    runs: {type: "string", default: "5"},
+    only: {type: "string"},
+    "no-webgl": {type: "boolean", default: false},
+    "webgl-runs": {type: "string", default: "2"},
+    "webgl-gradient": {type: "boolean", default: false},
+    "audit-images": {type: "string", default: "8"},
+    image: {type: "string"}
+  }
+});
+const RUNS = Math.max(1, Number(args.runs));
+const WEBGL_RUNS = Math.max(1, Number(args["webgl-runs"]));
+const AUDIT_IMAGES = Math.max(1, Number(args["audit-images"]));
+const WORK = path.join(TMP_ROOT, "bench");
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s`;
+const say = (message: string) => process.stderr.write(`[bench ${elapsed()}] ${message}\n`);
+
+type Runtime = "node-wasm" | "chromium-wasm" | "chromium-webgl";
+interface RuntimeResult {
+  runtime: Runtime;
+  description: string;
+  flags: Record<string, string | number | boolean>;
+  runs: number;
+  models: Partial<Record<ModelKey, ModelFigures & {memory?: BrowserMemory | {peakRssMb: number}}>>;
+  error?: string;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Inputs: the image and Chester's fixtures
+
+function ensureImage(): string {
+  const chosen = args.image ?? DEFAULT_IMAGE;
+  if (existsSync(chosen)) return chosen;
+  // Without the data folder: a synthetic 512 x 512 grey PNG, the same in both runtimes.
+  mkdirSync(WORK, {recursive: true});
+  const file = path.join(WORK, "synthetic.png");
+  const size = 512;
+  const data = new Uint8Array(size * size);
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) data[y * size + x] = Math.round(255 * Math.sqrt((x / size) * (y / size)) * (0.6 + 0.4 * Math.sin(x / 23) * Math.cos(y / 31)) ** 2);
+  writeFileSync(file, encodePng({width: size, height: size, data, channels: 1, depth: 8}));
+  say(`${chosen} not found: using a synthetic image (${file})`);
+  return file;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// What is measured where
+
+/**
+ * Every stage `RUNS` times after a warm-up run, except: Chester's BAD evaluation (15 single passes:
+ * its graph is fixed at batch 1) without the warm-up run, its forward pass being warm by then; on
+ * WebGL (software-rendered here, 15-30x slower than wasm) fewer runs, one timed load, no BAD
+ * evaluation and no gradient-path CAM, and for Chester only the load and the forward pass (its
+ * input gradient, about half a minute there, with --webgl-gradient).
+ */
+function measureOptions(runtime: Runtime, key: ModelKey): Omit<MeasureOptions, "onProgress"> {
+  const chester = key === "chester";
+  if (runtime === "chromium-webgl") {
+    const skip: Stage[] = ["evaluate", "camGradientPath"];
+    if (chester) skip.push("analysis");
+    return {runs: WEBGL_RUNS, loadRuns: 1, skip, tfjsGradient: chester && Boolean(args["webgl-gradient"]), tfjsGradientRuns: 1};
+  }
+  return {
+    runs: RUNS,
+    tfjsGradient: chester,
+    evaluateRuns: RUNS,
+    evaluateWarmUp: !chester,
+    profile: runtime === "node-wasm"
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Node: one child process per measurement
+
+const CHILD = path.join(REPO_ROOT, "scripts/bench/node-child.ts");
+const TSX = path.join(REPO_ROOT, "node_modules/tsx/dist/cli.mjs");
+
+function runChild(childArgs: string[]): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [TSX, CHILD, ...childArgs], {cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"]});
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d;
+      for (const line of d.toString().split("\n")) if (line.startsWith("  [node]")) say(line.trim());
+    });
+    child.on("close", (code) => {
+      const line = stdout.split("\n").find((l) => l.startsWith("BENCH_RESULT "));
+      if (code === 0 && line) resolve(JSON.parse(line.slice("BENCH_RESULT ".length)));
+      else reject(new Error(`node child ${childArgs.slice(0, 2).join(" ")} failed (${code}): ${stderr.trim().split("\n").slice(-5).join(" | ")}`));
+    });
+  });
+}
+
+async function nodeRuntime(image: string): Promise<{result: RuntimeResult; memory: Partial<Record<ModelKey, Record<string, number>>>}> {
+  const result: RuntimeResult = {runtime: "node-wasm", description: `Node ${process.version}, TF.js wasm, 1 thread`, flags: {}, runs: RUNS, models: {}};
+  for (const key of MODEL_KEYS) {
+    say(`Node wasm: ${key}`);
+    const out = await runChild(["measure", key, image, JSON.stringify(measureOptions("node-wasm", key))]);
+    result.models[key] = out.figures as ModelFigures;
+    result.flags = out.flags as Record<string, string | number | boolean>;
+  }
+  const memory: Partial<Record<ModelKey, Record<string, number>>> = {};
+  for (const key of MODEL_KEYS) {
+    say(`Node wasm: peak memory of ${key === "chester" ? "Chester's forward + TF.js input gradient" : "the whole analysis"} (own process)`);
+    memory[key] = (await runChild(["memory", key, image])) as Record<string, number>;
+  }
+  return {result, memory};
+}
+
+/** Images/s of the batch audit with `workers` processes of AUDIT_IMAGES images each, started together. */
+async function auditThroughput(workers: number, files: string[], imagesDir: string): Promise<{workers: number; images: number; seconds: number; imagesPerSecond: number; perWorker: number[]}> {
+  const dir = path.join(WORK, `audit-${workers}`);
+  rmSync(dir, {recursive: true, force: true});
+  mkdirSync(dir, {recursive: true});
+  const go = path.join(dir, "go");
+  const children = Array.from({length: workers}, (_, i) => {
+    const list = path.join(dir, `files-${i}.json`);
+    writeFileSync(list, JSON.stringify(files.slice(i * AUDIT_IMAGES, (i + 1) * AUDIT_IMAGES)));
+    return runChild(["audit", "pediatric-pneumonia", imagesDir, list, path.join(dir, `out-${i}`), path.join(dir, `ready-${i}`), go]);
+  });
+  // Start them together once every worker has loaded its model.
+  const deadline = Date.now() + 300_000;
+  while (Array.from({length: workers}, (_, i) => existsSync(path.join(dir, `ready-${i}`))).includes(false) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+  writeFileSync(go, "go");
+  const outs = (await Promise.all(children)) as {images: number; startMs: number; endMs: number; wallSeconds: number}[];
+  const images = outs.reduce((n, o) => n + o.images, 0);
+  const seconds = (Math.max(...outs.map((o) => o.endMs)) - Math.min(...outs.map((o) => o.startMs))) / 1000;
+  return {workers, images, seconds, imagesPerSecond: images / seconds, perWorker: outs.map((o) => o.images / o.wallSeconds)};
+}
+
+function auditImages(image: string): {dir: string; files: string[]} {
+  const test = path.join(DATA_ROOT, "cxr-peds/test");
+  const wanted = 2 * AUDIT_IMAGES;
+  if (existsSync(test)) {
+    const files = ["NORMAL", "PNEUMONIA"].flatMap((c) => readdirSync(path.join(test, c)).sort().slice(0, AUDIT_IMAGES).map((f) => `${c}/${f}`));
+    if (files.length >= wanted) return {dir: test, files: files.filter((_, i) => i % 1 === 0).slice(0, wanted)};
+  }
+  const dir = path.join(WORK, "audit-images");
+  mkdirSync(dir, {recursive: true});
+  const files = Array.from({length: wanted}, (_, i) => `image-${String(i).padStart(3, "0")}${path.extname(image)}`);
+  for (const f of files) copyFileSync(image, path.join(dir, f));
+  return {dir, files};
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Chromium
+
+const WASM_DIR = path.join(REPO_ROOT, "node_modules/@tensorflow/tfjs-backend-wasm/dist");
+
+async function browserRuntimes(image: string, skipWebgl: boolean): Promise<RuntimeResult[]> {
+  const bundle = await bundleForBrowser(path.join(REPO_ROOT, "scripts/bench/browser-entry.ts"), {name: "bench-entry.js"});
+  const chester = modelFolders("chester");
+  const routes: Routes = {
+    "/index.html": modulePage(`/${bundle.name}`, "bench"),
+    [`/${bundle.name}`]: bundle.file,
+    [`/${bundle.name}.map`]: `${bundle.file}.map`,
+    "/wasm/": WASM_DIR,
+    "/models/pediatric-pneumonia/": modelFolders("pediatric-pneumonia").folder,
+    "/models/nih-chestxray14/": modelFolders("nih-chestxray14").folder,
+    "/chester/densenet/": chester.folder,
+    "/chester/ae/": chester.ood!,
+    [`/image${path.extname(image)}`]: image
+  };
+  const models: Record<ModelKey, BrowserModel> = {
+    "pediatric-pneumonia": {name: "pediatric-pneumonia", url: "/models/pediatric-pneumonia/"},
+    "nih-chestxray14": {name: "nih-chestxray14", url: "/models/nih-chestxray14/"},
+    chester: {name: "chester", url: "/chester/densenet/", ood: "/chester/ae/"}
+  };
+  const server = await serveStatic(routes, {crossOriginIsolated: true});
+  const chromium = await launchChromium();
+  const results: RuntimeResult[] = [];
+  try {
+    const configs: {runtime: Runtime; backend: "wasm" | "webgl"; runs: number}[] = [{runtime: "chromium-wasm", backend: "wasm", runs: RUNS}];
+    if (!skipWebgl) configs.push({runtime: "chromium-webgl", backend: "webgl", runs: WEBGL_RUNS});
+    for (const config of configs) {
+      const watched = await chromium.newPage();
+      const {page} = watched;
+      // TF.js gives wasm half of navigator.hardwareConcurrency threads; report every core so it uses them all.
+      const cores = os.cpus().length;
+      await page.addInitScript(`Object.defineProperty(Navigator.prototype, "hardwareConcurrency", {get: () => ${2 * cores}});`);
+      page.on("console", (message) => {
+        const text = message.text();
+        if (text.startsWith("bench-progress: ")) say(`  [${config.runtime}] ${text.slice(16)}`);
+      });
+      await page.goto(server.url("/index.html"));
+      await page.waitForFunction(() => window.bench !== undefined, undefined, {timeout: 60_000});
+      const result: RuntimeResult = {runtime: config.runtime, description: "", flags: {}, runs: config.runs, models: {}};
+      try {
+        result.flags = await page.evaluate(([b, w]) => window.bench!.start(b, w), [config.backend, server.url("/wasm/")] as const);
+        const browserVersion = chromium.context.browser()?.version() ?? "";
+        if (config.backend === "wasm")
+          result.description = `Chromium ${browserVersion} headless, TF.js wasm, ${result.flags.threads} thread(s), crossOriginIsolated ${result.flags.crossOriginIsolated}`;
+        else result.description = `Chromium ${browserVersion} headless, TF.js WebGL ${result.flags.WEBGL_VERSION} on ${await page.evaluate(() => window.bench!.webglRenderer())}`;
+        say(`${result.description}`);
+        for (const key of MODEL_KEYS) {
+          say(`${config.runtime}: ${key}`);
+          result.models[key] = await page.evaluate(
+            ([m, u, o]) => window.bench!.measure(m, u, o),
+            [models[key], `/image${path.extname(image)}`, measureOptions(config.runtime, key)] as const
+          );
+        }
+      } catch (error) {
+        result.error = (error as Error).message.split("\n")[0];
+        say(`${config.runtime} stopped: ${result.error}`);
+      }
+      const foreign = watched.foreignRequests();
+      if (foreign.length) throw new Error(`the page asked for something off 127.0.0.1: ${foreign.join(", ")}`);
+      results.push(result);
+      await page.close();
+    }
+  } finally {
+    await chromium.close();
+    await server.close();
+  }
+  return results;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Report
+
+const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+const cell = (s?: Stat) => (s ? `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})` : "-");
+
+function table(result: RuntimeResult): string {
+  const headers = ["stage, ms: median (min-max)", ...MODEL_KEYS.map((k) => MODEL_LABELS[k])];
+  const rows: string[][] = [];
+  for (const stage of STAGES) {
+    const cells = MODEL_KEYS.map((k) => cell(result.models[k]?.stages[stage]));
+    if (cells.every((c) => c === "-")) continue;
+    rows.push([STAGE_LABELS[stage], ...cells]);
+  }
+  const chester = result.models.chester?.stages;
+  if (chester?.forward && chester.gradientTfjs)
+    rows.push(["Chester app: forward + input gradient", "", "", fmt(chester.forward.median + chester.gradientTfjs.median)]);
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => (i ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(" | ")} |`;
+  return [line(headers), `|${widths.map((w, i) => (i ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2))).join("|")}|`, ...rows.map(line)].join("\n");
+}
+
+interface Ratios {
+  analysis_vs_chester: number | null;
+  forward_vs_chester: number | null;
+  saliency_vs_forward: number | null;
+  batch_two_workers_vs_one: number | null;
+  memory_peak_mb: number | null;
+  from: string | null;
+  load_max_s: number | null;
+  load_with_warm_up_max_s: number | null;
+  [key: string]: unknown;
+}
+
+/** Our figure over Chester's, for each of our bundles; the JSON keeps the larger (worse) one. */
+function ratios(result: RuntimeResult | undefined) {
+  const ours = MODEL_KEYS.filter((k) => k !== "chester");
+  const chester = result?.models.chester?.stages;
+  const per = (f: (s: Partial<Record<Stage, Stat>>) => number | null) =>
+    Object.fromEntries(ours.map((k) => [k, result?.models[k] ? f(result.models[k]!.stages) : null])) as Record<string, number | null>;
+  const worst = (r: Record<string, number | null>) => {
+    const v = Object.values(r).filter((x): x is number => x !== null && Number.isFinite(x));
+    return v.length ? Math.max(...v) : null;
+  };
+  const chesterApp = chester?.forward && chester.gradientTfjs ? chester.forward.median + chester.gradientTfjs.median : null;
+  const analysis = per((s) => (s.analysis && chesterApp ? s.analysis.median / chesterApp : null));
+  const forward = per((s) => (s.forward && chester?.forward ? s.forward.median / chester.forward.median : null));
+  const saliency = per((s) => (s.saliency && s.forward ? s.saliency.median / s.forward.median : null));
+  return {analysis, forward, saliency, worst: {analysis: worst(analysis), forward: worst(forward), saliency: worst(saliency)}};
+}
+
+function fastest(results: RuntimeResult[]): RuntimeResult | undefined {
+  const chromium = results.filter((r) => r.runtime.startsWith("chromium") && r.models["nih-chestxray14"]?.stages.analysis);
+  return chromium.sort((a, b) => a.models["nih-chestxray14"]!.stages.analysis!.median - b.models["nih-chestxray14"]!.stages.analysis!.median)[0];
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+const image = ensureImage();
+say(`image: ${path.relative(REPO_ROOT, image) || image}; runs per figure: ${RUNS} after a warm-up (WebGL: ${WEBGL_RUNS})`);
+say(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+say("Chester's fixtures (synthetic weights of its exact shapes)");
+chesterFixture(CHESTER_MODELS.densenet);
+chesterFixture(CHESTER_MODELS.autoencoder);
+
+const results: RuntimeResult[] = [];
+let nodeMemory: Partial<Record<ModelKey, Record<string, number>>> = {};
+let batch: {one: Awaited<ReturnType<typeof auditThroughput>>; two: Awaited<ReturnType<typeof auditThroughput>>} | null = null;
+const loadBefore = os.loadavg();
+
+if (args.only !== "browser") {
+  const node = await nodeRuntime(image);
+  results.push(node.result);
+  nodeMemory = node.memory;
+  const {dir, files} = auditImages(image);
+  say(`Node batch audit (pediatric-pneumonia, default explanations): 1 worker x ${AUDIT_IMAGES} images`);
+  const one = await auditThroughput(1, files, dir);
+  say(`Node batch audit: 2 workers x ${AUDIT_IMAGES} images, started together`);
+  const two = await auditThroughput(2, files, dir);
+  batch = {one, two};
+}
+if (args.only !== "node") {
+  if (!existsSync(CHROMIUM_PATH)) say(`no Chromium at ${CHROMIUM_PATH} (set CHROMIUM_PATH): the browser runs are left out`);
+  else {
+    say("Chromium: bundling the page, serving it cross-origin isolated on 127.0.0.1");
+    results.push(...(await browserRuntimes(image, Boolean(args["no-webgl"]))));
+  }
+}
+const loadAfter = os.loadavg();
+
+// Print
+const out: string[] = [];
+out.push(`\nBenchmark ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "?"} (${os.arch()}), no GPU; image ${path.basename(image)}`);
+out.push(`load average (1, 5, 15 min): before ${loadBefore.map((l) => l.toFixed(2)).join(" ")}, after ${loadAfter.map((l) => l.toFixed(2)).join(" ")}`);
+for (const r of results) {
+  out.push(`\n${r.runtime}: ${r.description || "(did not start)"}; ${r.runs} runs after a warm-up${r.error ? `; STOPPED: ${r.error}` : ""}`);
+  out.push(table(r));
+  const cam = MODEL_KEYS.map((k) => r.models[k]?.camKernels).filter(Boolean);
+  if (cam.length)
+    out.push(`CAM family by the fast path: ${MODEL_KEYS.map((k) => r.models[k]?.camKernels ? `${k} ${r.models[k]!.camKernels!.count} kernels, gradient kernels: ${r.models[k]!.camKernels!.gradientKernels.join(", ") || "none"}` : "").filter(Boolean).join("; ")}`);
+  const mem = MODEL_KEYS.map((k) => {
+    const m = r.models[k]?.memory as BrowserMemory | undefined;
+    return m ? `${k}: wasm heap ${m.wasmHeapMb === null ? "-" : m.wasmHeapMb.toFixed(0)} MB, JS heap ${m.jsHeapUsedMb === null ? "-" : m.jsHeapUsedMb.toFixed(0)} MB` : "";
+  }).filter(Boolean);
+  if (mem.length) out.push(`memory at the end (page): ${mem.join("; ")}`);
+}
+if (Object.keys(nodeMemory).length) {
+  out.push(`\nPeak memory, Node (RSS of one process: load + 3 analyses; Chester: its forward + TF.js input gradient x 3):`);
+  out.push(MODEL_KEYS.filter((k) => nodeMemory[k]).map((k) => `  ${k}: ${nodeMemory[k]!.peakRssMb!.toFixed(0)} MB peak (after load ${nodeMemory[k]!.afterLoadRssMb!.toFixed(0)} MB, wasm heap ${nodeMemory[k]!.wasmHeapMb?.toFixed(0) ?? "-"} MB)`).join("\n"));
+}
+if (batch) {
+  out.push(`\nBatch audit in Node (pediatric-pneumonia, CAM family + BAD at 4 alphas, chunk writes included):`);
+  out.push(`  1 worker : ${batch.one.images} images in ${batch.one.seconds.toFixed(1)} s = ${batch.one.imagesPerSecond.toFixed(2)} images/s`);
+  out.push(`  2 workers: ${batch.two.images} images in ${batch.two.seconds.toFixed(1)} s = ${batch.two.imagesPerSecond.toFixed(2)} images/s (per worker ${batch.two.perWorker.map((x) => x.toFixed(2)).join(", ")})`);
+}
+const best = fastest(results);
+const r = ratios(best);
+const nodeR = ratios(results.find((x) => x.runtime === "node-wasm"));
+const ourPeak = (["pediatric-pneumonia", "nih-chestxray14"] as const).map((k) => nodeMemory[k]?.peakRssMb).filter((x): x is number => typeof x === "number");
+const loads = results.flatMap((res) => (["pediatric-pneumonia", "nih-chestxray14"] as const).map((k) => res.models[k]?.stages.load?.median).filter((x): x is number => typeof x === "number"));
+const loadsWarm = results.flatMap((res) =>
+  (["pediatric-pneumonia", "nih-chestxray14"] as const).map((k) => {
+    const s = res.models[k]?.stages;
+    return s?.load && s.warmUp ? s.load.median + s.warmUp.median : undefined;
+  }).filter((x): x is number => typeof x === "number")
+);
+const json: {ratios: Ratios} & Record<string, unknown> = {
+  ratios: {
+    analysis_vs_chester: r.worst.analysis,
+    forward_vs_chester: r.worst.forward,
+    saliency_vs_forward: r.worst.saliency,
+    batch_two_workers_vs_one: batch ? batch.two.imagesPerSecond / batch.one.imagesPerSecond : null,
+    memory_peak_mb: ourPeak.length ? Math.max(...ourPeak) : null,
+    from: best ? `${best.runtime} (${best.description})` : null,
+    by_bundle: {analysis_vs_chester: r.analysis, forward_vs_chester: r.forward, saliency_vs_forward: r.saliency},
+    node_wasm: nodeR.worst,
+    load_max_s: loads.length ? Math.max(...loads) / 1000 : null,
+    load_with_warm_up_max_s: loadsWarm.length ? Math.max(...loadsWarm) / 1000 : null
+  },
+  date: new Date().toISOString(),
+  machine: {cpus: os.cpus().length, model: os.cpus()[0]?.model, arch: os.arch(), memoryGiB: os.totalmem() / 2 ** 30, loadBefore, loadAfter},
+  image: path.relative(REPO_ROOT, image),
+  runtimes: results,
+  nodeMemory,
+  batch
+};
+const x = (v: number | null, d = 2) => (v === null ? "-" : `${v.toFixed(d)}x`);
+out.push(`\nRatios (${json.ratios.from ?? "no Chromium run"}; the larger of our two bundles):`);
+out.push(`  whole analysis / Chester forward + input gradient : ${x(r.worst.analysis)}   (target <= 0.35x)  [${Object.entries(r.analysis).map(([k, v]) => `${k} ${x(v)}`).join(", ")}]`);
+out.push(`  our forward / Chester forward                     : ${x(r.worst.forward)}   (target <= 0.6x)   [${Object.entries(r.forward).map(([k, v]) => `${k} ${x(v)}`).join(", ")}]`);
+out.push(`  saliency / our forward                            : ${x(r.worst.saliency)}   (target <= 3x)     [${Object.entries(r.saliency).map(([k, v]) => `${k} ${x(v)}`).join(", ")}]`);
+out.push(`  Node wasm, same ratios                            : ${x(nodeR.worst.analysis)}, ${x(nodeR.worst.forward)}, ${x(nodeR.worst.saliency)}`);
+out.push(`  batch audit, 2 workers / 1 worker (Node)          : ${x(json.ratios.batch_two_workers_vs_one)}   (target >= 1.8x)`);
+out.push(`  model load (read + parse + upload), slowest       : ${json.ratios.load_max_s?.toFixed(2) ?? "-"} s; with warm-up ${json.ratios.load_with_warm_up_max_s?.toFixed(2) ?? "-"} s   (target <= 1 s)`);
+out.push(`  peak memory of the whole analysis (Node RSS)      : ${json.ratios.memory_peak_mb?.toFixed(0) ?? "-"} MB   (target <= 600 MB)`);
+const profiled = results.find((x) => x.runtime === "node-wasm")?.models;
+for (const key of MODEL_KEYS) {
+  const p = profiled?.[key]?.profile;
+  if (!p) continue;
+  const top = (k: {name: string; calls: number; ms: number}[]) => k.slice(0, 6).map((e) => `${e.name} ${e.ms.toFixed(0)} (${e.calls})`).join(", ");
+  out.push(`\nKernels (Node wasm, tf.profile, ms (calls)) ${key}:\n  saliency ${p.saliencyTotalMs.toFixed(0)} ms: ${top(p.saliency)}\n  forward  ${p.forwardTotalMs.toFixed(0)} ms: ${top(p.forward)}`);
+}
+out.push(`\nTotal time ${elapsed().trim()}.`);
+console.log(out.join("\n"));
+if (args.json) {
+  writeFileSync(args.json, JSON.stringify(json, null, 2) + "\n");
+  say(`JSON written to ${args.json}`);
+}
+
