@@ -1,7 +1,8 @@
-/** The bundled sample images (the sample audit's 36 files, one pack) as named files. */
+/** The bundled image sets (packs with their labels in the header) as named files. */
+import type {FileAttachmentHandle} from "observablehq:stdlib";
 import {decodePack} from "../pipeline/bundle/pack.js";
 import {fetchCached} from "./model-loader.js";
-import {SAMPLE_IMAGES} from "./site-files.js";
+import {PEDS_ORIGINALS, SAMPLE_IMAGES} from "./site-files.js";
 
 export interface SampleRow {
   /** Relative to the data folder, as in the audit tables. */
@@ -15,26 +16,30 @@ export interface SampleRow {
 export interface SampleImages {
   rows: SampleRow[];
   bytes(path: string): Uint8Array | undefined;
-  /** A File, as if the user had opened it (the pages treat both the same). */
-  file(path: string): File | undefined;
 }
 
-let loading: Promise<SampleImages> | null = null;
+const loading = new Map<string, Promise<SampleImages>>();
 
-export function loadSamples(): Promise<SampleImages> {
-  loading ??= fetchCached(SAMPLE_IMAGES.href).then((bytes) => {
-    const pack = decodePack(bytes, "sample-images.pack");
+/** The sample audit's 36 images (default), or another image pack of the site. */
+export function loadSamples(handle: FileAttachmentHandle = SAMPLE_IMAGES): Promise<SampleImages> {
+  if (!loading.has(handle.href)) loading.set(handle.href, readImagePack(handle));
+  return loading.get(handle.href)!;
+}
+
+/** The 24 full-resolution pediatric originals. */
+export function loadOriginals(): Promise<SampleImages> {
+  return loadSamples(PEDS_ORIGINALS);
+}
+
+function readImagePack(handle: FileAttachmentHandle): Promise<SampleImages> {
+  return fetchCached(handle.href).then((bytes) => {
+    const pack = decodePack(bytes, handle.name);
     const rows = (pack.header.meta?.rows ?? []) as SampleRow[];
     return {
       rows,
-      bytes: (path) => pack.files.get(path),
-      file(path) {
-        const b = pack.files.get(path);
-        return b ? new File([b.slice()], path.split("/").pop()!, {type: ""}) : undefined;
-      }
+      bytes: (path) => pack.files.get(path)
     };
   });
-  return loading;
 }
 
 /** A short human label: "PNEUMONIA · person1_virus_6.jpeg" / "knee-xray · 0001.png". */

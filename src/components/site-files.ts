@@ -37,6 +37,8 @@ export const SITE_BUNDLES: SiteBundle[] = [
 
 /** The sample audit's images (one pack, labels in its header) and its seven tables (one pack of Parquet files). */
 export const SAMPLE_IMAGES = FileAttachment("../data/sample-images.pack");
+/** The 24 full-resolution, non-square pediatric originals (crop versus stretch). */
+export const PEDS_ORIGINALS = FileAttachment("../data/peds-originals.pack");
 export const AUDIT_TABLES = FileAttachment("../data/audit-tables.pack");
 
 /** The papers' tables our figures are put beside (data/ in the repository). */

@@ -1,0 +1,113 @@
+/**
+ * DuckDB-wasm in the page: the real engine, its .wasm and worker served by the site itself (copied
+ * into the build through import.meta.resolve), never a CDN. Extension autoloading is switched off:
+ * it would fetch from extensions.duckdb.org. DuckDB-wasm's Parquet reader is such an extension, so
+ * Parquet goes through parquet-wasm (also served by the site): Parquet -> Arrow -> a DuckDB table,
+ * and back for downloads. CSV is read by DuckDB's core.
+ */
+import * as duckdb from "@duckdb/duckdb-wasm";
+import {tableFromJSON, tableToIPC} from "apache-arrow";
+import initParquet, {readParquet, writeParquet, Table as ParquetTable} from "parquet-wasm/esm";
+import {decodePack} from "../pipeline/bundle/pack.js";
+
+const PARQUET_WASM = import.meta.resolve("parquet-wasm/esm/parquet_wasm_bg.wasm");
+let parquetReady: Promise<unknown> | null = null;
+const parquet = () => (parquetReady ??= initParquet({module_or_path: PARQUET_WASM}));
+
+const WASM = import.meta.resolve("@duckdb/duckdb-wasm/dist/duckdb-eh.wasm");
+const WORKER = import.meta.resolve("@duckdb/duckdb-wasm/dist/duckdb-browser-eh.worker.js");
+
+export interface Database {
+  db: duckdb.AsyncDuckDB;
+  connection: duckdb.AsyncDuckDBConnection;
+  /** Tables (views) by name, with where they came from. */
+  tables: Map<string, string>;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(): Promise<Database> {
+  // A same-origin worker script; the worker then instantiates the site's own .wasm.
+  // Framework serves the worker script as an ES module (it bundles files resolved from node_modules).
+  const worker = new Worker(WORKER, {type: "module"});
+  const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), worker);
+  await db.instantiate(WASM);
+  const connection = await db.connect();
+  await connection.query("SET autoinstall_known_extensions = false");
+  await connection.query("SET autoload_known_extensions = false");
+  return {
+    db,
+    connection,
+    tables: new Map(),
+    async close() {
+      await connection.close();
+      await db.terminate();
+      worker.terminate();
+    }
+  };
+}
+
+/** A safe SQL identifier from a file name: "My results (2).parquet" -> my_results_2. */
+export function tableNameFor(fileName: string): string {
+  const base = fileName.replace(/\.[^.]+$/, "").toLowerCase().replace(/[^a-z0-9_]+/g, "_").replace(/^_+|_+$/g, "");
+  return /^[a-z_]/.test(base) ? base : `t_${base || "table"}`;
+}
+
+/** Loads bytes as table `name` (Parquet or CSV, by extension), replacing any table of that name. */
+export async function registerTable(database: Database, name: string, fileName: string, bytes: Uint8Array, origin: string): Promise<void> {
+  const lower = fileName.toLowerCase();
+  const isParquet = lower.endsWith(".parquet");
+  if (!isParquet && !lower.endsWith(".csv") && !lower.endsWith(".tsv"))
+    throw new Error(`${fileName}: only Parquet (.parquet) and CSV (.csv, .tsv) files can be opened as tables`);
+  if (database.tables.has(name)) await database.connection.query(`DROP TABLE IF EXISTS "${name}"`);
+  if (isParquet) {
+    await parquet();
+    let ipc: Uint8Array;
+    try {
+      ipc = readParquet(bytes).intoIPCStream();
+    } catch (error) {
+      throw new Error(`${fileName} is not a readable Parquet file (${(error as Error).message ?? error})`);
+    }
+    await database.connection.insertArrowFromIPCStream(ipc, {name, create: true});
+  } else {
+    const registered = `${name}__${Date.now()}${lower.slice(lower.lastIndexOf("."))}`;
+    await database.db.registerFileBuffer(registered, bytes.slice());
+    await database.connection.query(`CREATE TABLE "${name}" AS SELECT * FROM read_csv_auto('${registered}')`);
+  }
+  database.tables.set(name, origin);
+}
+
+/** Registers every `<table>.parquet` of a pack (the sample audit's tables) under its table name. */
+export async function registerPack(database: Database, bytes: Uint8Array, origin: string): Promise<string[]> {
+  const pack = decodePack(bytes, origin);
+  const names: string[] = [];
+  for (const [path, file] of pack.files) {
+    if (!path.endsWith(".parquet")) continue;
+    const name = path.replace(/\.parquet$/, "");
+    await registerTable(database, name, path, file, origin);
+    names.push(name);
+  }
+  return names;
+}
+
+/** Plain rows from a query (BigInt to Number where safe, Arrow dates to Date), and column types. */
+export async function query(database: Database, sql: string): Promise<{rows: Record<string, unknown>[]; columns: {name: string; type: string}[]}> {
+  const table = await database.connection.query(sql);
+  const columns = table.schema.fields.map((f) => ({name: f.name, type: String(f.type)}));
+  const rows = table.toArray().map((row) => {
+    const plain = row.toJSON() as Record<string, unknown>;
+    for (const key of Object.keys(plain)) {
+      const v = plain[key];
+      if (typeof v === "bigint") plain[key] = Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+    }
+    return plain;
+  });
+  return {rows, columns};
+}
+
+/** Rows (as query() returns them) as a Parquet file, through Arrow and parquet-wasm. */
+export async function rowsToParquet(rows: Record<string, unknown>[]): Promise<Uint8Array> {
+  await parquet();
+  // Dates as ISO text, so every column has a type Arrow infers from plain values.
+  const plain = rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v])));
+  return writeParquet(ParquetTable.fromIPCStream(tableToIPC(tableFromJSON(plain), "stream")));
+}
