@@ -18,6 +18,8 @@ export default {
     {name: "SQL", path: "/sql"}
   ],
   pager: true,
+  // Links end in .html, so the built site works from any static server (no rewriting of clean URLs).
+  cleanUrls: false,
   search: false,
   linkify: true,
   // No favicon request: the site makes no request it does not need.

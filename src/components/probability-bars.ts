@@ -20,7 +20,8 @@ export function probabilityBars(predictions: Prediction[], {width = 560, highlig
         x: "calibrated",
         y: "label",
         fill: "positive",
-        stroke: (d) => (d.chosen ? "black" : null),
+        // "none", not null: Plot drops a mark whose channel value is null.
+        stroke: (d) => (d.chosen ? "black" : "none"),
         title: (d: Prediction) => `${d.label}\ncalibrated ${d.calibrated.toFixed(3)}\nraw sigmoid ${d.raw.toFixed(4)}\noperating point ${d.operatingPoint.toFixed(4)}`
       }),
       Plot.ruleX([0.5], {stroke: "black", strokeDasharray: "4,3"}),

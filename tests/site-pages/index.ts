@@ -1,0 +1,4 @@
+/** The page checks of tests/site.test.ts, one file per page (see page-check.ts). */
+import type {PageCheck} from "./page-check.js";
+
+export const PAGE_CHECKS: PageCheck[] = [];
