@@ -6,7 +6,8 @@
  */
 import {loadBundle, type Bundle} from "../pipeline/bundle/load.js";
 import {decodePack, packSource} from "../pipeline/bundle/pack.js";
-import {BundleError, urlSource, type BundleSource} from "../pipeline/bundle/source.js";
+import {folderSources, sameOriginUrl} from "../pipeline/bundle/folder-source.js";
+import {BundleError, urlSource} from "../pipeline/bundle/source.js";
 import {html} from "./html.js";
 import {SITE_BUNDLES, type SiteBundle} from "./site-files.js";
 
@@ -107,53 +108,6 @@ export function modelChoiceFromLocation(location: Location = window.location): M
   return {kind: "site", bundle: SITE_BUNDLES.find((b) => b.name === name) ?? SITE_BUNDLES[0]!};
 }
 
-/** Refuses any URL off this page's origin: models come from this machine only. */
-export function sameOriginUrl(url: string, base: string = window.location.href): string {
-  const resolved = new URL(url, base);
-  if (resolved.origin !== new URL(base).origin)
-    throw new BundleError(`refusing to load a model from ${resolved.origin}: the workbench only reads models from this machine (${new URL(base).origin})`);
-  return resolved.href.endsWith("/") ? resolved.href : `${resolved.href}/`;
-}
-
-/**
- * The files of a folder the user opened (input webkitdirectory), as bundle sources. The folder may
- * be a bundle (card.json), a Chester model folder (config.json + model.json), or a folder holding
- * those as subfolders, with Chester's autoencoder folder (model.json, no config.json) beside it.
- */
-export function folderSources(files: File[]): {model: BundleSource; ood?: BundleSource; description: string} {
-  const relative = (file: File) => (file.webkitRelativePath || file.name).split("/").slice(1).join("/") || file.name;
-  const entries = files.map((file) => ({path: relative(file), file}));
-  const root = files[0]?.webkitRelativePath.split("/")[0] ?? "folder";
-  const source = (prefix: string, location: string): BundleSource => {
-    const byPath = new Map(entries.filter((e) => e.path.startsWith(prefix)).map((e) => [e.path.slice(prefix.length), e.file]));
-    return {
-      location,
-      async exists(path) {
-        return byPath.has(path);
-      },
-      async readBytes(path) {
-        const file = byPath.get(path);
-        if (!file) throw new BundleError(`${location}/${path} is not in the folder you opened`);
-        return new Uint8Array(await file.arrayBuffer());
-      }
-    };
-  };
-  const has = (path: string) => entries.some((e) => e.path === path);
-  if (has("card.json") || has("config.json")) return {model: source("", root), description: root};
-  const folders = [...new Set(entries.map((e) => e.path.split("/")[0]!).filter((f, _, all) => all.length && f))].sort();
-  const bundle = folders.find((f) => has(`${f}/card.json`));
-  if (bundle) return {model: source(`${bundle}/`, `${root}/${bundle}`), description: `${root}/${bundle}`};
-  const chester = folders.find((f) => has(`${f}/config.json`) && has(`${f}/model.json`));
-  if (!chester)
-    throw new BundleError(`${root} holds no model: open a bundle folder (with card.json) or Chester's model folder (config.json + model.json)`);
-  const ae = folders.find((f) => f !== chester && has(`${f}/model.json`) && !has(`${f}/config.json`));
-  return {
-    model: source(`${chester}/`, `${root}/${chester}`),
-    ood: ae ? source(`${ae}/`, `${root}/${ae}`) : undefined,
-    description: ae ? `${root}/${chester} with ${root}/${ae}` : `${root}/${chester}`
-  };
-}
-
 export interface LoadedModel {
   bundle: Bundle;
   description: string;
@@ -187,8 +141,8 @@ export async function loadModel(choice: ModelChoice, onProgress: (text: string, 
     description = sources.description;
     bundle = await loadBundle(sources.model, {ood: sources.ood, onProgress: onFile});
   } else {
-    const model = sameOriginUrl(choice.model);
-    const ood = choice.ood ? sameOriginUrl(choice.ood) : undefined;
+    const model = sameOriginUrl(choice.model, window.location.href);
+    const ood = choice.ood ? sameOriginUrl(choice.ood, window.location.href) : undefined;
     description = ood ? `${model} with ${ood}` : model;
     bundle = await loadBundle(urlSource(model), {ood: ood ? urlSource(ood) : undefined, onProgress: onFile});
   }
