@@ -150,7 +150,7 @@ describe("the Preprocessing page", {timeout: 600_000}, () => {
     await expect.poll(() => watched.page.locator("canvas").count()).toBeGreaterThanOrEqual(3);
     const summary = watched.page.getByText(/Over 24 images: mean \|change\|/);
     await summary.waitFor({timeout: 240_000});
-    const change = Number((await summary.textContent())!.match(/mean \|change\| of the calibrated \w+ probability ([\d.]+)/)![1]);
+    const change = Number((await summary.textContent())!.replace(/\s+/g, " ").match(/mean \|change\| of the calibrated \w+ probability ([\d.]+)/)![1]);
     // These originals are not square: cropping and stretching must not give the same predictions.
     expect(change).toBeGreaterThan(0);
     await watched.page.getByLabel("Stretch").check();
