@@ -4,7 +4,7 @@
  * from another host. Screenshots of every page go to test-output/screenshots.
  */
 import {execFileSync} from "node:child_process";
-import {mkdirSync, mkdtempSync, readdirSync, writeFileSync} from "node:fs";
+import {copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type {Page} from "playwright-core";
@@ -131,6 +131,21 @@ describe("the Analyse page", {timeout: 600_000}, () => {
     expect(misses).toEqual([{method: "HEAD", path: `/chester/${CHESTER_MODELS.densenet}/card.json`, status: 404}]);
     watched.errors.splice(0, watched.errors.length, ...watched.errors.filter((e) => !/Failed to load resource: .* 404/.test(e)));
     await finish(watched, "analyse-chester");
+  });
+
+  it("opens a path of the user's own audit from the data folder they pick", async () => {
+    const folder = path.join(DATA_ROOT, "cxr-peds/test/NORMAL");
+    const name = readdirSync(folder).sort().at(-1)!;
+    const relative = `cxr-peds/test/NORMAL/${name}`;
+    const mine = path.join(work, "my-data");
+    mkdirSync(path.join(mine, "cxr-peds/test/NORMAL"), {recursive: true});
+    copyFileSync(path.join(folder, name), path.join(mine, relative));
+    const watched = await open(`/index.html?image=${encodeURIComponent(relative)}`);
+    await watched.page.getByText(/is not among the site's bundled sample images/).waitFor({timeout: 120_000});
+    await watched.page.getByLabel("Open the folder the audit's paths are relative to").setInputFiles(mine);
+    await watched.page.getByRole("heading", {name}).waitFor({timeout: 180_000});
+    await watched.page.locator(".verdict").waitFor();
+    await finish(watched, "analyse-own-data");
   });
 
   it("refuses a model from another host, saying why", async () => {
