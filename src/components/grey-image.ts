@@ -9,7 +9,8 @@ export interface GreyImageOptions {
   label?: string;
 }
 
-export function greyImage(data: ArrayLike<number>, width: number, height: number, options: GreyImageOptions = {}): HTMLElement {
+/** A canvas at the image's own resolution, grey values in [0, 1] (clamped). */
+export function greyCanvas(data: ArrayLike<number>, width: number, height: number): HTMLCanvasElement {
   const canvas = document.createElement("canvas");
   canvas.width = width;
   canvas.height = height;
@@ -20,6 +21,12 @@ export function greyImage(data: ArrayLike<number>, width: number, height: number
     pixels.data.set([v, v, v, 255], i * 4);
   }
   context.putImageData(pixels, 0, 0);
+  return canvas;
+}
+
+export function greyImage(data: ArrayLike<number>, width: number, height: number, options: GreyImageOptions = {}): HTMLElement {
+  const canvas = greyCanvas(data, width, height);
+  const context = canvas.getContext("2d")!;
   if (options.box) {
     const {x, y, width: w, height: h} = options.box;
     context.strokeStyle = "#ff9f1c";

@@ -1,6 +1,7 @@
 /** Heat maps over images: canvases that can also be exported as PNG. */
 import {interpolateInferno, interpolateTurbo, rgb} from "d3";
 import type {HeatMap} from "../pipeline/explain/index.js";
+import {greyCanvas} from "./grey-image.js";
 
 export type Colormap = "turbo" | "inferno";
 
@@ -30,16 +31,8 @@ function scaled(map: ArrayLike<number>, normalise: boolean): Float32Array {
 
 /** A canvas of the grey image (size x size, values in [0, 1]) with the map blended over it. */
 export function overlayCanvas(grey: ArrayLike<number>, size: number, map: HeatMap | null, options: OverlayOptions = {}): HTMLCanvasElement {
-  const canvas = document.createElement("canvas");
-  canvas.width = size;
-  canvas.height = size;
+  const canvas = greyCanvas(grey, size, size);
   const context = canvas.getContext("2d")!;
-  const base = context.createImageData(size, size);
-  for (let i = 0; i < size * size; i++) {
-    const v = Math.round(Math.min(1, Math.max(0, grey[i]!)) * 255);
-    base.data.set([v, v, v, 255], i * 4);
-  }
-  context.putImageData(base, 0, 0);
   if (map) {
     const colour = (options.colormap ?? "turbo") === "turbo" ? interpolateTurbo : interpolateInferno;
     const heat = scaled(map.data, options.normalise ?? true);
