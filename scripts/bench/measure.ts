@@ -102,6 +102,8 @@ export interface MeasureOptions {
   evaluateWarmUp?: boolean;
   /** Loads timed (default `runs`; each is followed by a warm-up run, so slow on a slow backend). */
   loadRuns?: number;
+  /** Runs of the whole analysis and of the gradient-path CAM family (default `runs`). */
+  analysisRuns?: number;
   onProgress?: (message: string) => void;
 }
 
@@ -139,7 +141,7 @@ function kernelTimes(info: Awaited<ReturnType<typeof tf.profile>>): {kernels: Ke
   return {kernels: [...by.values()].sort((a, b) => b.ms - a.ms), total};
 }
 
-/** Loads `runs` times (each disposed) for the load figures, then once more to keep. */
+/** Loads `runs` times (each disposed) after a first load, for the load figures, the last one kept. */
 export async function loadTimed(spec: ModelSpec, runs: number): Promise<{bundle: Bundle; load: number[]; warmUp: number[]}> {
   const load: number[] = [];
   const warmUp: number[] = [];
@@ -149,7 +151,8 @@ export async function loadTimed(spec: ModelSpec, runs: number): Promise<{bundle:
     const total = now() - start;
     load.push(total - bundle.warmUp.ms);
     warmUp.push(bundle.warmUp.ms);
-    if (i === runs) return {bundle, load: load.slice(1), warmUp: warmUp.slice(1)};
+    // With runs = 0 the one load is the figure (files read cold, kernels compiled the first time).
+    if (i === runs) return runs ? {bundle, load: load.slice(1), warmUp: warmUp.slice(1)} : {bundle, load, warmUp};
     bundle.dispose();
   }
   throw new Error("unreachable");
@@ -175,9 +178,10 @@ export async function measureModel(spec: ModelSpec, image: DecodedImage, options
   try {
     // The whole analysis: preprocessing, OOD, prediction, the four maps (our fast paths).
     if (!skip.has("analysis")) {
-      say(`${spec.name}: whole analysis x ${runs + 1}`);
+      const n = options.analysisRuns ?? runs;
+      say(`${spec.name}: whole analysis x ${n + 1}`);
       const analysisRuns: {wall: number; timings: Record<string, number>}[] = [];
-      for (let i = 0; i <= runs; i++) {
+      for (let i = 0; i <= n; i++) {
         const start = now();
         const {timings} = analyse(bundle, image, {predictRejected: true});
         analysisRuns.push({wall: now() - start, timings});
@@ -195,9 +199,10 @@ export async function measureModel(spec: ModelSpec, image: DecodedImage, options
       if (!skip.has("forward")) add("forward", repeat(runs, () => tf.tidy(() => (classifier.model.execute({[classifier.spec.inputNode]: input}, classifier.spec.outputNode) as tf.Tensor).dataSync())));
 
       if (!skip.has("camGradientPath")) {
-        say(`${spec.name}: CAM family by the gradient path x ${runs + 1}`);
+        const n = options.analysisRuns ?? runs;
+        say(`${spec.name}: CAM family by the gradient path x ${n + 1}`);
         const gradientRuns: Record<string, number>[] = [];
-        repeat(runs + 1, () => gradientRuns.push(analyse(bundle, image, {predictRejected: true, methods: ["cam", "gradcam", "gradcampp"], gradientPath: "gradient"}).timings), 0);
+        repeat(n + 1, () => gradientRuns.push(analyse(bundle, image, {predictRejected: true, methods: ["cam", "gradcam", "gradcampp"], gradientPath: "gradient"}).timings), 0);
         gradientRuns.shift();
         add("camGradientPath", gradientRuns.map((t) => t.cam!));
         add("gradcamGradientPath", gradientRuns.map((t) => t.gradcam!));
