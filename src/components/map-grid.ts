@@ -70,3 +70,9 @@ export function panelSheet(panels: MapPanel[], {columns = panels.length, heading
   });
   return canvas;
 }
+
+/** Whether a map holds one value everywhere (e.g. Grad-CAM of a finding with no positive evidence): it points nowhere. */
+export function isFlatMap(map: HeatMap): boolean {
+  const first = map.data[0] ?? 0;
+  return map.data.every((v) => v === first);
+}
