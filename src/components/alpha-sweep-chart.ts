@@ -38,7 +38,7 @@ export function alphaSweepChart(points: SweepPoint[], {averageDrop = [], alpha, 
     marks: [
       Plot.ruleY(levels, {y: "drop", stroke: "name", strokeDasharray: "6,4", strokeOpacity: 0.8, title: (d: {name: string; drop: number}) => `Average Drop, ${d.name}: ${d.drop.toFixed(1)} %`}),
       // The first method drawn wider underneath: CAM and Grad-CAM often coincide (Grad-CAM = ReLU(CAM) with a pooled head) and would hide each other.
-      Plot.line(rows, {x: "alpha", y: "drop", stroke: "name", z: "name", strokeWidth: (d: {name: string}) => (d.name === methods[0] ? 5 : 2), strokeOpacity: 0.85, marker: "dot"}),
+      Plot.line(rows, {x: "alpha", y: "drop", stroke: "name", z: "name", strokeWidth: (d: {name: string}) => (d.name === methods[0] ? 4 : 2), strokeOpacity: 0.85, marker: "dot"}),
       alpha === undefined ? null : Plot.ruleX([alpha], {stroke: "black", strokeWidth: 1.5}),
       alpha === undefined ? null : Plot.text([alpha], {x: (d: number) => d, y: 100, text: (d: number) => `α = ${d} %`, dx: 4, textAnchor: "start", dy: 6, fontSize: 11}),
       Plot.tip(rows, Plot.pointerX({x: "alpha", y: "drop", stroke: "name", title: (d: SweepPoint & {name: string}) => `${d.name}, α = ${d.alpha} %: BAD drop ${d.drop.toFixed(1)} %`}))
