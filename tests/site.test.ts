@@ -4,7 +4,7 @@
  * from another host. Screenshots of every page go to test-output/screenshots.
  */
 import {execFileSync} from "node:child_process";
-import {copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync} from "node:fs";
+import {copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type {Page} from "playwright-core";
@@ -12,6 +12,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {launchChromium, serveStatic, type ChromiumSession, type StaticServer, type WatchedPage} from "./helpers/browser.js";
 import {CHESTER_MODELS, chesterFixture, DATA_ROOT, REPO_ROOT} from "./helpers/paths.js";
 import {PAGE_CHECKS} from "./site-pages/index.js";
+import {ParquetStore} from "../src/pipeline/node/audit/index.js";
 
 const DIST = path.join(REPO_ROOT, "dist");
 const SCREENSHOTS = path.join(REPO_ROOT, "test-output/screenshots");
@@ -191,6 +192,29 @@ describe("the SQL page", {timeout: 600_000}, () => {
     await editor.fill("SELECT sum(grade) AS total FROM my_labels");
     await editor.press("Control+Enter");
     await expect.poll(async () => watched.page.locator(".sql-result td").allTextContents()).toContain("7");
+
+    // Downloads: the CSV as shown, and a Parquet file that DuckDB itself (Node) reads back.
+    await editor.fill("SELECT path, finding, probability, label FROM predictions WHERE label IS NOT NULL ORDER BY path");
+    await editor.press("Control+Enter");
+    await watched.page.getByText(/^24 rows in/).waitFor();
+    const [csvDownload] = await Promise.all([watched.page.waitForEvent("download"), watched.page.getByRole("button", {name: "Download CSV"}).click()]);
+    const csvText = readFileSync((await csvDownload.path())!, "utf8").trim().split("\n");
+    expect(csvText[0]).toBe("path,finding,probability,label");
+    expect(csvText.length).toBe(25);
+    const [parquetDownload] = await Promise.all([watched.page.waitForEvent("download"), watched.page.getByRole("button", {name: "Download Parquet"}).click()]);
+    const parquetFile = path.join(work, "query.parquet");
+    await parquetDownload.saveAs(parquetFile);
+    expect(readFileSync(parquetFile).subarray(0, 4).toString()).toBe("PAR1");
+    const store = await ParquetStore.open();
+    try {
+      const rows = await store.query(`SELECT count(*) AS n, count(DISTINCT path) AS paths, sum(probability) AS total FROM read_parquet('${parquetFile}')`);
+      expect(Number(rows[0]!.n)).toBe(24);
+      expect(Number(rows[0]!.paths)).toBe(24);
+      const shown = csvText.slice(1).reduce((sum, line) => sum + Number(line.split(",")[2]), 0);
+      expect(Number(rows[0]!.total)).toBeCloseTo(shown, 4);
+    } finally {
+      store.close();
+    }
 
     await editor.fill("SELECT nonsense FROM images");
     await editor.press("Control+Enter");
