@@ -8,7 +8,7 @@ import {readFileSync} from "node:fs";
 import path from "node:path";
 import type {Page} from "playwright-core";
 import {expect} from "vitest";
-import {REPO_ROOT} from "../helpers/paths.js";
+import {DATA_ROOT, REPO_ROOT} from "../helpers/paths.js";
 import type {PageCheck} from "./page-check.js";
 
 const BUNDLE = "pediatric-pneumonia";
@@ -64,6 +64,11 @@ const check: PageCheck = {
     await expect.poll(() => coverage.locator('g[aria-label="line"] path').count()).toBe(SCORES.length);
     expect(await coverage.textContent()).toMatch(/your threshold \(SSIM\)/);
     expect(await page.locator("#coverage-summary").textContent()).toContain(`All images: AUC ${card.metrics.findings[0].auc.toFixed(3)}`);
+
+    // A knee radiograph the user opens: the gate rejects it, and the histograms mark where it falls.
+    await page.getByLabel("Open an image").setInputFiles(path.join(DATA_ROOT, "ood/knee/0_9140556R.jpg"));
+    await page.locator("#current-verdict").getByText(/0_9140556R\.jpg is rejected as out of distribution/).waitFor({timeout: 60_000});
+    await expect.poll(() => page.locator("#current-position").textContent()).toMatch(/0_9140556R\.jpg\) has SSIM/);
 
     // The results as CSV, made in the page.
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", {name: "Download these results (CSV)"}).click()]);
