@@ -54,7 +54,9 @@ export function calibrationChart(options: CalibrationChartOptions): HTMLElement 
     title,
     marginLeft: 48,
     marginBottom: 42,
-    x: {type: log ? "log" : "linear", domain: [log ? LOG_MIN : 0, 1], label: `Raw sigmoid output${log ? " (log scale)" : ""} →`, grid: true},
+    // Plain decimals on the log axis (Plot's default would write 1m for 0.001).
+    x: {type: log ? "log" : "linear", domain: [log ? LOG_MIN : 0, 1], label: `Raw sigmoid output${log ? " (log scale)" : ""} →`, grid: true,
+      ...(log ? {ticks: [1e-4, 1e-3, 0.01, 0.1, 1], tickFormat: (v: number) => String(v)} : {})},
     y: {domain: [0, 1], label: "↑ Probability shown (calibrated)", grid: true},
     color: {domain: curves, range: ["#999", "#1f77b4", "#e8a33d"], legend: true},
     marks
