@@ -75,6 +75,20 @@ const check: PageCheck = {
     const csv = readFileSync((await download.path())!, "utf8");
     expect(csv.split("\n")[0]).toMatch(/^bundle,table,score,threshold,set,images,value,card/);
     expect(csv).toMatch(/\npediatric-pneumonia,auroc,ssim,,knee,/);
+
+    // Another bundle: its own evaluation replaces every figure (the pediatric images become an OOD
+    // set), and Figure 6 gets a finding selector for its 14 findings.
+    await page.getByLabel("Model", {exact: true}).selectOption({label: "NIH ChestX-ray14 (14 findings, adults, 128 px)"});
+    await page.locator('.auroc-table tr[data-set="pediatric (cxr-peds test)"]').waitFor({timeout: 60_000});
+    expect(await page.locator('.auroc-table tr[data-set="adult (cxr-nih test)"]').count()).toBe(0);
+    await page.getByLabel("Finding", {exact: true}).selectOption("Effusion");
+    await page.getByText("Effusion: AUC on the test images each cutoff keeps").waitFor();
+    const nihGate = JSON.parse(readFileSync(path.join(REPO_ROOT, "models/nih-chestxray14/card.json"), "utf8")).ood.decision.threshold.toFixed(4);
+    await expect
+      .poll(() => page.locator("#current-verdict").textContent(), {timeout: 180_000})
+      .toMatch(new RegExp(`0_9140556R\\.jpg is rejected as out of distribution:\\s+SSIM [\\d.]+, and the gate wants SSIM > ${nihGate}`));
+    // Only the NIH model is described now.
+    expect(await page.locator(".model-summary").allTextContents()).toEqual([expect.stringMatching(/^\s*NIH ChestX-ray14/)]);
   }
 };
 

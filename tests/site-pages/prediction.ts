@@ -82,6 +82,9 @@ const check: PageCheck = {
     await page.getByLabel("Model bundle").selectOption({label: "Pediatric pneumonia (Pneumonia vs Normal, 128 px)"});
     await page.locator('.auc-table tr[data-finding="Pneumonia"] td.paper').getByText("0.968").waitFor();
     expect(await page.locator(".roc-grid .roc-chart").count()).toBe(1);
+    // One finding: no finding selector (and none left over from the NIH bundle).
+    await expect.poll(() => page.getByLabel("Finding", {exact: true}).count()).toBe(0);
+    expect(await page.getByText("Pneumonia on 624 test images").count()).toBe(1);
   }
 };
 
