@@ -9,6 +9,7 @@ import path from "node:path";
 import type {Page} from "playwright-core";
 import {expect} from "vitest";
 import {DATA_ROOT, REPO_ROOT} from "../helpers/paths.js";
+import {canvasFacts} from "./canvas.js";
 import type {PageCheck} from "./page-check.js";
 
 const BUNDLE = "pediatric-pneumonia";
@@ -27,7 +28,11 @@ const check: PageCheck = {
   async run(page) {
     // The gate on the first bundled sample (a pediatric test image), computed by TF.js in the page.
     await page.locator("#current-verdict").waitFor({timeout: 180_000});
-    expect(await page.locator(".ood-current canvas").count()).toBe(3);
+    // Input, reconstruction and error map: three real pictures, not blank canvases.
+    const canvases = page.locator(".ood-current canvas");
+    expect(await canvases.count()).toBe(3);
+    for (let i = 0; i < 3; i++) expect((await canvasFacts(canvases.nth(i))).distinct).toBeGreaterThan(10);
+    const firstInput = (await canvasFacts(canvases.first())).hash;
     const recorded = /recorded SSIM (\d\.\d+), computed here (\d\.\d+)/.exec((await page.locator("#recorded").textContent()) ?? "");
     expect(recorded, "the sample is in the evaluation's test set").not.toBeNull();
     expect(Math.abs(Number(recorded![1]) - Number(recorded![2]))).toBeLessThan(2e-3);
@@ -69,6 +74,7 @@ const check: PageCheck = {
     await page.getByLabel("Open an image").setInputFiles(path.join(DATA_ROOT, "ood/knee/0_9140556R.jpg"));
     await page.locator("#current-verdict").getByText(/0_9140556R\.jpg is rejected as out of distribution/).waitFor({timeout: 60_000});
     await expect.poll(() => page.locator("#current-position").textContent()).toMatch(/0_9140556R\.jpg\) has SSIM/);
+    expect((await canvasFacts(page.locator(".ood-current canvas").first())).hash).not.toBe(firstInput);
 
     // The results as CSV, made in the page.
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", {name: "Download these results (CSV)"}).click()]);
