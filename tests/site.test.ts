@@ -134,6 +134,19 @@ describe("the Analyse page", {timeout: 600_000}, () => {
     await finish(watched, "analyse-chester");
   });
 
+  it("switches to the 14-finding bundle: one model summary, its findings, the maps of a chosen finding", async () => {
+    const watched = await open("/index.html");
+    await watched.page.locator("#first-result").waitFor({timeout: 180_000});
+    await watched.page.getByLabel("Model").selectOption("nih-chestxray14");
+    await watched.page.locator(".model-summary").filter({hasText: "NIH ChestX-ray14"}).waitFor({timeout: 180_000});
+    expect(await watched.page.locator(".model-summary").count()).toBe(1);
+    await watched.page.getByLabel("Explain").selectOption("Effusion");
+    await watched.page.getByRole("heading", {name: /Explanations of Effusion/}).waitFor({timeout: 180_000});
+    expect(await watched.page.locator("svg").filter({hasText: "Pleural_Thickening"}).count()).toBeGreaterThan(0);
+    await expect.poll(() => watched.page.locator(".maps canvas").count()).toBe(4);
+    await finish(watched, "analyse-nih");
+  });
+
   it("opens a path of the user's own audit from the data folder they pick", async () => {
     const folder = path.join(DATA_ROOT, "cxr-peds/test/NORMAL");
     const name = readdirSync(folder).sort().at(-1)!;

@@ -150,17 +150,29 @@ export async function loadModel(choice: ModelChoice, onProgress: (text: string, 
   return {bundle, description, loadMs: performance.now() - start, fromCache};
 }
 
-/** A status line with a progress bar, for long loads. */
-export function progressLine(initial = "Loading the model"): {node: HTMLElement; update: (text: string, fraction?: number) => void} {
+/**
+ * A status line with a progress bar, for long loads. `finish` puts the outcome in its place, inside
+ * the same displayed node, so Framework clears it when the cell runs again (a node swapped in with
+ * replaceWith would outlive the cell's next run).
+ */
+export function progressLine(initial = "Loading the model"): {
+  node: HTMLElement;
+  update: (text: string, fraction?: number) => void;
+  finish: (content: Node) => void;
+} {
   const bar = html`<progress max="1" style="width: 12rem; vertical-align: middle"></progress>` as HTMLProgressElement;
   const label = html`<span>${initial}</span>`;
-  const node = html`<div class="progress-line" role="status" aria-live="polite">${bar} ${label}</div>`;
+  const line = html`<div class="progress-line" role="status" aria-live="polite">${bar} ${label}</div>`;
+  const node = html`<div>${line}</div>`;
   return {
     node,
     update(text, fraction) {
       label.textContent = text;
       if (fraction === undefined) bar.removeAttribute("value");
       else bar.value = fraction;
+    },
+    finish(content) {
+      node.replaceChildren(content);
     }
   };
 }

@@ -1,6 +1,8 @@
 /** The page checks of tests/site.test.ts, one file per page (see page-check.ts). */
 import explanation from "./explanation.js";
 import explanationEvaluation from "./explanation-evaluation.js";
+import ood from "./ood.js";
 import type {PageCheck} from "./page-check.js";
+import prediction from "./prediction.js";
 
-export const PAGE_CHECKS: PageCheck[] = [explanation, explanationEvaluation];
+export const PAGE_CHECKS: PageCheck[] = [ood, prediction, explanation, explanationEvaluation];
