@@ -137,9 +137,14 @@ describe("the Analyse page", {timeout: 600_000}, () => {
   it("switches to the 14-finding bundle: one model summary, its findings, the maps of a chosen finding", async () => {
     const watched = await open("/index.html");
     await watched.page.locator("#first-result").waitFor({timeout: 180_000});
-    await watched.page.getByLabel("Model").selectOption("nih-chestxray14");
+    await watched.page.getByLabel("Model", {exact: true}).selectOption("nih-chestxray14");
     await watched.page.locator(".model-summary").filter({hasText: "NIH ChestX-ray14"}).waitFor({timeout: 180_000});
     expect(await watched.page.locator(".model-summary").count()).toBe(1);
+    // An adult radiograph: the pediatric default is out of distribution for this bundle.
+    const samples = watched.page.getByLabel("Bundled sample");
+    const adult = (await samples.locator("option").allTextContents()).find((t) => t.startsWith("adult-cxr"))!;
+    await samples.selectOption({label: adult});
+    await watched.page.getByRole("heading", {name: adult.split(" · ")[1]}).waitFor({timeout: 180_000});
     await watched.page.getByLabel("Explain").selectOption("Effusion");
     await watched.page.getByRole("heading", {name: /Explanations of Effusion/}).waitFor({timeout: 180_000});
     expect(await watched.page.locator("svg").filter({hasText: "Pleural_Thickening"}).count()).toBeGreaterThan(0);
