@@ -1,14 +1,15 @@
 /**
  * The batch audit survives SIGKILL at any point: the real command is killed twice mid-run, then
  * run again to the end; every image appears exactly once, nothing committed is redone, and the
- * tables equal those of an uninterrupted run. Also: the Framework data loaders' Parquet output.
+ * tables equal those of an uninterrupted run. Also: the Framework data loader's pack of Parquet tables.
  */
 import {execFile} from "node:child_process";
 import {existsSync, readdirSync, rmSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {promisify} from "node:util";
 import {beforeAll, describe, expect, it} from "vitest";
-import {runAudit} from "../src/pipeline/node/audit/index.js";
+import {decodePack} from "../src/pipeline/bundle/pack.js";
+import {ALL_TABLES, runAudit} from "../src/pipeline/node/audit/index.js";
 import {initBackend} from "../src/pipeline/wasm-backend.js";
 import {auditFixture, auditProcess, PARITY_BUNDLE, queryAudit, type AuditFixture} from "./helpers/audit.js";
 import {REPO_ROOT, TMP_ROOT} from "./helpers/paths.js";
@@ -95,27 +96,29 @@ describe("Framework data loaders", () => {
       maxBuffer: 64 * 2 ** 20
     });
 
-  it("audit-predictions.parquet.ts prints a Parquet file of the sample audit", async () => {
+  it("audit-tables.pack.ts prints the seven tables of the sample audit as Parquet files in one pack", async () => {
     const sample = path.join(TMP_ROOT, "audit-sample");
     rmSync(sample, {recursive: true, force: true});
     const env = {CXR_AUDIT_MODEL: PARITY_BUNDLE, CXR_AUDIT_SAMPLE_OUT: sample};
-    const {stdout} = await loader("audit-predictions.parquet.ts", env);
-    expect(stdout.subarray(0, 4).toString()).toBe("PAR1");
+    const {stdout} = await loader("audit-tables.pack.ts", env);
+    const pack = decodePack(new Uint8Array(stdout), "audit-tables.pack");
+    expect([...pack.files.keys()].sort()).toEqual(ALL_TABLES.map((t) => `${t.name}.parquet`).sort());
+    expect((pack.header.meta!.rows as unknown[]).length).toBe(36);
     const file = path.join(sample, "predictions-from-loader.parquet");
-    writeFileSync(file, stdout);
+    writeFileSync(file, pack.files.get("predictions.parquet")!);
     const rows = await queryAudit(sample, `SELECT count(*) AS n, count(DISTINCT path) AS images, count(label) AS labelled FROM read_parquet('${file}')`);
     expect(rows[0]).toEqual({n: 36n * 2n, images: 36n, labelled: 24n * 2n});
-    // A second loader reuses the finished audit.
-    const metrics = await loader("audit-metrics.parquet.ts", env);
-    expect(metrics.stderr.toString()).toMatch(/36 already done/);
-    writeFileSync(file, metrics.stdout);
+    // A rebuild reuses the finished audit.
+    const again = await loader("audit-tables.pack.ts", env);
+    expect(again.stderr.toString()).toMatch(/36 already done/);
+    writeFileSync(file, decodePack(new Uint8Array(again.stdout)).files.get("metrics.parquet")!);
     const kinds = await queryAudit(sample, `SELECT list(DISTINCT kind ORDER BY kind) AS kinds FROM read_parquet('${file}')`);
     expect(kinds[0]!.kinds).toEqual(["coverage", "explanation", "finding", "ood"]);
   });
 
   it("fails with a clear message when the bundle is missing", async () => {
-    const error = await loader("audit-run.parquet.ts", {CXR_AUDIT_MODEL: path.join(TMP_ROOT, "no-bundle"), CXR_AUDIT_SAMPLE_OUT: path.join(TMP_ROOT, "audit-sample-none")}).catch((e) => e);
+    const error = await loader("audit-tables.pack.ts", {CXR_AUDIT_MODEL: path.join(TMP_ROOT, "no-bundle"), CXR_AUDIT_SAMPLE_OUT: path.join(TMP_ROOT, "audit-sample-none")}).catch((e) => e);
     expect(error.code).toBe(1);
-    expect(error.stderr.toString()).toMatch(/audit-run\.parquet: the audit tables need the default bundle, and .*no-bundle\/card\.json does not exist: train and evaluate it first/);
+    expect(error.stderr.toString()).toMatch(/audit-tables\.pack: the audit tables need the default bundle, and .*no-bundle\/card\.json does not exist: train and evaluate it first/);
   });
 });
