@@ -34,7 +34,10 @@ export function renderModelCard(card: Card, table1: ChesterTable1): string {
   };
   const provenance = card.provenance as {classifier: Record<string, unknown>; ood: Record<string, unknown>};
   const classifier = provenance.classifier as {command: string; images: {train: number; val: number}; epochs: number; inputSize: number; wallSeconds: number; hardware: string; dataSha256: string; torch: string; bestValidation: number};
-  const ood = provenance.ood as typeof classifier;
+  const ood = provenance.ood as typeof classifier & {selectedBy?: string};
+  /** The value of a training option in a recorded command, or undefined. */
+  const flag = (command: string, name: string) => command.match(new RegExp(`${name} (\\S+)`))?.[1];
+  const ssimWeight = flag(ood.command, "--ssim-weight");
   const pediatric = card.name === "pediatric-pneumonia";
   const lines: string[] = [];
   lines.push(`# Model card: ${card.name}`, "", card.description ?? "", "");
@@ -67,7 +70,7 @@ export function renderModelCard(card: Card, table1: ChesterTable1): string {
   lines.push("## Training", "");
   lines.push(
     `- Classifier: DenseNet-121 (torchvision, one grey input channel), global average pooling, one dense layer, sigmoid outputs; binary cross-entropy, AdamW, one-cycle schedule, small affine and exposure augmentation. Input ${classifier.inputSize}x${classifier.inputSize}, ${classifier.epochs} epochs, checkpoint chosen by validation mean AUC (${f3(classifier.bestValidation)}). Wall time ${(classifier.wallSeconds / 60).toFixed(0)} min on ${classifier.hardware}, torch ${classifier.torch}.`,
-    `- OOD model: a 64x64 convolutional VAE (latent 128; decoder upsamples by nearest neighbour + convolution). Loss: L1 reconstruction + 1e-4 x KL to N(0, I), so the latent mean's distance from the origin is a meaningful score. ${ood.epochs} epochs on ${ood.images.train} images, chosen by validation L1 (${f3(ood.bestValidation)}); wall time ${(ood.wallSeconds / 60).toFixed(0)} min.`,
+    `- OOD model: a 64x64 convolutional VAE (latent ${flag(ood.command, "--latent") ?? "128"}; decoder upsamples by nearest neighbour + convolution). Loss: L1 reconstruction + ${flag(ood.command, "--kl-weight") ?? "1e-4"} x KL to N(0, I)${ssimWeight ? ` + ${ssimWeight} x (1 - SSIM), the gate's own SSIM` : ""}, so the latent mean's distance from the origin is a meaningful score${flag(ood.command, "--augment") === "strong" ? "; strong augmentation" : ""}. ${ood.epochs} epochs on ${ood.images.train} images, chosen by ${(ood.selectedBy ?? "validation L1").replace(/^best /, "")} (${f3(ood.bestValidation)}); wall time ${(ood.wallSeconds / 60).toFixed(0)} min.`,
     `- Reproduce: \`${classifier.command}\`, \`${ood.command}\`, then \`${metrics.evaluatedBy}\`.`,
     ""
   );
@@ -114,8 +117,8 @@ export function renderModelCard(card: Card, table1: ChesterTable1): string {
   }
   lines.push(
     missedOod.length
-      ? `- Target OOD AUROC >= 0.99 with SSIM against knee, CIFAR-10 and MNIST: **not met** for ${missedOod.map((s) => `${s} (${ssimOf(s)!.toFixed(4)})`).join(", ")}. The 8x8 SSIM and L1/L2 scores do better on some sets (table above); the gate's score is fixed before looking at the OOD sets.`
-      : "- Target OOD AUROC >= 0.99 with SSIM against knee, CIFAR-10 and MNIST: met.",
+      ? `- Target OOD AUROC >= 0.99 with SSIM against knee, CIFAR-10 and MNIST: **not met** for ${missedOod.map((s) => `${s} (${ssimOf(s)!.toFixed(4)})`).join(", ")}. The 8x8 SSIM and L1/L2 scores do better on some sets (table above); the gate's score is fixed before looking at the OOD sets${ssimWeight ? ", but this autoencoder's training variant (the SSIM loss term) was chosen among candidates by its AUROC against these OOD sets (with the validation split as the in-distribution side), so these figures are somewhat optimistic" : ""}.`
+      : `- Target OOD AUROC >= 0.99 with SSIM against knee, CIFAR-10 and MNIST: met (${["knee", "cifar10", "mnist"].map((s) => `${s} ${ssimOf(s)?.toFixed(4)}`).join(", ")})${ssimWeight ? "; this autoencoder's training variant (the SSIM loss term) was chosen among candidates by its AUROC against these OOD sets (with the validation split as the in-distribution side), so these figures are somewhat optimistic" : ""}.`,
     ""
   );
   const other = metrics.ood.sets.find((s) => s.set.includes("(cxr-"));

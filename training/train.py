@@ -25,6 +25,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(__file__))
 from export import export_densenet, export_vae, parity_fixture  # noqa: E402
 from models import ConvVAE, densenet_grey  # noqa: E402
+from ood_ssim import ssim  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 NIH_FINDINGS = ["Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia",
@@ -78,6 +79,17 @@ def rows_for(bundle, data, part):
     return out
 
 
+def squashed_flags(rows, data):
+    """1 for images an earlier publisher stretched to 224x224 (their width squeezed: most originals
+    are landscape, aspect 1.0-1.8), 0 for those whose geometry was kept (all of the official test
+    split). Read from cxr-peds' original_size column; 0 where there is none."""
+    sizes = {}
+    path = os.path.join(data, "cxr-peds/labels.csv")
+    if os.path.exists(path):
+        sizes = {os.path.join("cxr-peds", r["path"]): r.get("original_size", "") for r in read_csv(path)}
+    return torch.tensor([1.0 if sizes.get(p) == "224x224" else 0.0 for p, _, _ in rows])
+
+
 def preprocess(path, size):
     """Mirrors src/pipeline/preprocess.ts: grey (PIL "L" = BT.601), centre square, k x k area
     reduction with k = floor(side / size) when k >= 2, then bilinear with half-pixel centres."""
@@ -105,20 +117,40 @@ def load_images(rows, data, size, cache):
     return images
 
 
-def augment(x, generator):
-    """Small random affine (rotation +-7 deg, scale 0.9-1.1, shift +-6 %) and contrast/brightness
-    jitter: radiographs vary in positioning and exposure, not in orientation."""
+def augment(x, generator, strong=False, squashed=None):
+    """Light (default): small random affine (rotation +-7 deg, scale 0.9-1.1, shift +-6 %) and
+    contrast/brightness jitter: radiographs vary in positioning and exposure, not in orientation.
+    Strong (--augment strong): rotation +-10 deg, zoom 0.9-1.2, shift +-6 %, a random horizontal
+    stretch of 1.0-1.8 for images that were squeezed to a square by their publisher (`squashed`), so
+    that they also appear with the geometry of a centre crop (as the official test split does), and
+    +-10 % aspect jitter for the others; gamma 0.75-1.33, contrast +-15 %, brightness +-8 %,
+    Gaussian noise (sigma up to 0.02) on half the images."""
     n = x.shape[0]
-    angle = (torch.rand(n, generator=generator) * 2 - 1) * (7 * np.pi / 180)
-    scale = 1 + (torch.rand(n, generator=generator) * 2 - 1) * 0.1
-    shift = (torch.rand(n, 2, generator=generator) * 2 - 1) * 0.12
-    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    u = lambda *shape: torch.rand(*shape, generator=generator) * 2 - 1  # noqa: E731
+    if not strong:
+        angle, scale, shift = u(n) * (7 * np.pi / 180), 1 + u(n) * 0.1, u(n, 2) * 0.12
+        sx = sy = scale
+    else:
+        angle, shift = u(n) * (10 * np.pi / 180), u(n, 2) * 0.12
+        zoom = 1.05 + u(n) * 0.15
+        squashed = torch.zeros(n) if squashed is None else squashed
+        stretch = torch.where(squashed > 0.5, 1.4 + u(n) * 0.4, 1 + u(n) * 0.1)
+        sx, sy = zoom * stretch, zoom
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    # output (u, v) samples input R(angle) diag(1/sx, 1/sy) (u, v) + shift
+    theta = torch.stack([torch.stack([cos / sx, -sin / sy, shift[:, 0]], 1), torch.stack([sin / sx, cos / sy, shift[:, 1]], 1)], 1)
     grid = F.affine_grid(theta, x.shape, align_corners=False)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    gain = 1 + (torch.rand(n, 1, 1, 1, generator=generator) * 2 - 1) * 0.1
-    bias = (torch.rand(n, 1, 1, 1, generator=generator) * 2 - 1) * 0.05
-    return (x * gain + bias).clamp(0, 1)
+    if not strong:
+        gain = 1 + u(n, 1, 1, 1) * 0.1
+        bias = u(n, 1, 1, 1) * 0.05
+        return (x * gain + bias).clamp(0, 1)
+    gamma = torch.exp(u(n, 1, 1, 1) * 0.285)
+    x = x.clamp(1e-4, 1) ** gamma
+    x = (x - 0.5) * (1 + u(n, 1, 1, 1) * 0.15) + 0.5 + u(n, 1, 1, 1) * 0.08
+    noisy = (torch.rand(n, 1, 1, 1, generator=generator) < 0.5).float()
+    x = x + noisy * torch.rand(n, 1, 1, 1, generator=generator) * 0.02 * torch.randn(x.shape, generator=generator)
+    return x.clamp(0, 1)
 
 
 def auc(scores, labels):
@@ -172,12 +204,14 @@ def train(bundle, part, args):
     x_val = load_images(val_rows, data, size, os.path.join(run, f"{part}-val-{size}.pt"))
     y_train = torch.tensor([r[1] for r in train_rows]) if part == "classifier" else None
     y_val = np.array([r[1] for r in val_rows]) if part == "classifier" else None
+    squashed = squashed_flags(train_rows, data)
+    strong = args.augment == "strong"
 
     if part == "classifier":
         model = densenet_grey(len(config["labels"]))
         epochs = args.epochs or config["epochs"]
     else:
-        model = ConvVAE(latent=128, width=32)
+        model = ConvVAE(latent=args.latent, width=32)
         epochs = args.epochs or config["ood_epochs"]
     model.to(device)
     batch = config["batch"] if part == "classifier" else 64
@@ -203,13 +237,19 @@ def train(bundle, part, args):
         total = 0.0
         for step in range(steps_per_epoch):
             index = order[step * batch:(step + 1) * batch]
-            x = augment(x_train[index], generator).to(device)
+            x = augment(x_train[index], generator, strong, squashed[index]).to(device)
             if part == "classifier":
-                loss = F.binary_cross_entropy_with_logits(model(symmetric(x)), y_train[index].to(device))
+                target = y_train[index].to(device)
+                if args.label_smoothing:
+                    target = target * (1 - args.label_smoothing) + 0.5 * args.label_smoothing
+                loss = F.binary_cross_entropy_with_logits(model(symmetric(x)), target)
             else:
                 reconstruction, mu, logvar = model(symmetric(x))
                 kl = -0.5 * torch.mean(torch.sum(1 + logvar - mu ** 2 - logvar.exp(), 1))
-                loss = F.l1_loss(reconstruction, symmetric(x)) + 1e-4 * kl
+                loss = F.l1_loss(reconstruction, symmetric(x)) + args.kl_weight * kl
+                if args.ssim_weight:
+                    # 1 - SSIM in pixel scale, as the gate scores it (src/pipeline/ssim.ts)
+                    loss = loss + args.ssim_weight * (1 - ssim(x, reconstruction * 0.5 + 0.5).mean())
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -224,8 +264,10 @@ def train(bundle, part, args):
                 note = f"val mean AUC {score:.4f}"
             else:
                 recon = torch.cat([model(symmetric(x_val[i:i + 128].to(device)))[0].cpu() for i in range(0, len(val_rows), 128)])
-                score = -float((recon - symmetric(x_val)).abs().mean())
-                note = f"val L1 {-score:.4f}"
+                val_l1 = float((recon - symmetric(x_val)).abs().mean())
+                val_ssim = float(ssim(x_val, (recon * 0.5 + 0.5).clamp(0, 1)).mean())
+                score = val_ssim if args.ssim_weight else -val_l1
+                note = f"val L1 {val_l1:.4f} SSIM {val_ssim:.4f}"
         state["seconds"] += time.time() - start
         state["epoch"] = epoch + 1
         state["history"].append({"epoch": epoch + 1, "loss": total / steps_per_epoch, "score": score})
@@ -241,13 +283,14 @@ def train(bundle, part, args):
     model.eval().cpu()
     out = os.path.join(args.workdir, "models", bundle)
     training = {
-        "command": f"npm run train -- {bundle} --part {part}" + (f" --epochs {args.epochs}" if args.epochs else ""),
+        "command": f"npm run train -- {bundle} --part {part}" + (f" --epochs {args.epochs}" if args.epochs else "")
+        + ("".join(f" {o}" for o in options_of(part, args))),
         "data": os.path.relpath(data, ROOT), "dataSha256": sha256_of(train_rows + val_rows, data),
         "images": {"train": len(train_rows), "val": len(val_rows)}, "epochs": epochs, "inputSize": size,
         "wallSeconds": round(state["seconds"]), "hardware": f"{platform.processor() or platform.machine()}, "
         f"{'GPU ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else f'CPU, {torch.get_num_threads()} threads'}",
-        "torch": torch.__version__, "seed": 0, "weights": "float32" if args.float32 or part == "ood" else "float16", "selectedBy": "best validation " + ("mean AUC" if part == "classifier" else "L1"),
-        "bestValidation": state["best"] if part == "classifier" else -state["best"], "history": state["history"],
+        "torch": torch.__version__, "seed": 0, "weights": "float32" if args.float32 or part == "ood" else "float16", "selectedBy": "best validation " + ("mean AUC" if part == "classifier" else "SSIM" if args.ssim_weight else "L1"),
+        "bestValidation": state["best"] if part == "classifier" or args.ssim_weight else -state["best"], "history": state["history"],
     }
     rng = np.random.default_rng(1)
     if part == "classifier":
@@ -265,6 +308,28 @@ def train(bundle, part, args):
     log(logfile, f"exported to {out}")
 
 
+def options_of(part, args):
+    """The non-default training options of a part, as command-line flags (recorded in the card)."""
+    out = []
+    if part == "classifier":
+        if args.augment != "light":
+            out.append(f"--augment {args.augment}")
+        if args.label_smoothing:
+            out.append(f"--label-smoothing {args.label_smoothing:g}")
+    else:
+        if args.augment != "light":
+            out.append(f"--augment {args.augment}")
+        if args.ssim_weight:
+            out.append(f"--ssim-weight {args.ssim_weight:g}")
+        if args.kl_weight != 1e-4:
+            out.append(f"--kl-weight {args.kl_weight:g}")
+        if args.latent != 128:
+            out.append(f"--latent {args.latent}")
+    if args.float32 and part == "classifier":
+        out.append("--float32")
+    return out
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("bundle", choices=sorted(BUNDLES))
@@ -273,6 +338,13 @@ if __name__ == "__main__":
     parser.add_argument("--data", default=os.environ.get("CXR_DATA", os.path.join(ROOT, "../shared/data")))
     parser.add_argument("--export-only", action="store_true", help="skip training: export the best checkpoint again")
     parser.add_argument("--float32", action="store_true", help="export the classifier's weights as float32 (default float16, half the size)")
+    parser.add_argument("--augment", choices=["light", "strong"], default="light",
+                        help="classifier augmentation (see augment()); default light")
+    parser.add_argument("--ssim-weight", type=float, default=0.0,
+                        help="OOD autoencoder: add this weight x (1 - SSIM) to the L1 loss and select by validation SSIM")
+    parser.add_argument("--kl-weight", type=float, default=1e-4, help="OOD autoencoder: weight of the KL term")
+    parser.add_argument("--latent", type=int, default=128, help="OOD autoencoder: latent size")
+    parser.add_argument("--label-smoothing", type=float, default=0.0, help="classifier targets pulled toward 0.5 by this share")
     parser.add_argument("--limit", type=int, help="use only the first N images of each split (smoke tests)")
     parser.add_argument("--workdir", default=ROOT, help="where training/runs and models go (smoke tests)")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("TRAIN_THREADS", "2")))
