@@ -71,17 +71,10 @@ export function graphModelHandler(
         }
       }
       onProgress?.({path: "", loadedFiles: paths.length, totalFiles: paths.length});
-      const total = shards.reduce((n, s) => n + s.byteLength, 0);
-      const weightData = new Uint8Array(total);
-      let offset = 0;
-      for (const shard of shards) {
-        weightData.set(shard, offset);
-        offset += shard.byteLength;
-      }
       return {
         modelTopology: modelJson.modelTopology,
         weightSpecs: modelJson.weightsManifest.flatMap((group) => group.weights),
-        weightData: weightData.buffer,
+        weightData: joinShards(shards),
         format: modelJson.format,
         generatedBy: modelJson.generatedBy,
         convertedBy: modelJson.convertedBy,
@@ -90,6 +83,22 @@ export function graphModelHandler(
       };
     }
   };
+}
+
+/**
+ * The shards as one ArrayBuffer. A single shard that owns its whole buffer is used as it is: a
+ * second copy of the weights would only raise the peak memory of the load.
+ */
+function joinShards(shards: Uint8Array[]): ArrayBuffer {
+  const only = shards.length === 1 ? shards[0]! : null;
+  if (only && only.byteOffset === 0 && only.byteLength === only.buffer.byteLength && only.buffer instanceof ArrayBuffer) return only.buffer;
+  const joined = new Uint8Array(shards.reduce((n, s) => n + s.byteLength, 0));
+  let offset = 0;
+  for (const shard of shards) {
+    joined.set(shard, offset);
+    offset += shard.byteLength;
+  }
+  return joined.buffer;
 }
 
 /** A source over HTTP(S) URLs, relative to a base URL (browser or Node's fetch). */
