@@ -55,8 +55,9 @@ const check: PageCheck = {
       expect(await page.locator(`.auroc-table tr[data-set="${set.set}"] td[data-score="ssim"] .auroc`).textContent()).toBe(set.auroc.ssim.toFixed(3));
     expect(await page.locator("#auroc-check").textContent()).toMatch(/All 20 AUROCs equal the card's figures/);
     // A set the gate's own score cannot catch (AUROC < 0.5: the adult X-rays) is named as a blind spot.
+    // A retrained model may catch every set: then there is no warning at all.
     const blind = card.metrics.ood.sets.filter((set: {auroc: {ssim: number}}) => set.auroc.ssim < 0.5);
-    expect(blind.length).toBeGreaterThan(0);
+    if (!blind.length) expect(await page.locator("#gate-blind-spot").count()).toBe(0);
     for (const set of blind) expect(await page.locator("#gate-blind-spot").textContent()).toContain(set.set);
 
     // The slider by keyboard: a higher SSIM threshold rejects more of every set.
