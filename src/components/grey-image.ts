@@ -35,12 +35,18 @@ export function greyImage(data: ArrayLike<number>, width: number, height: number
   }
   canvas.style.width = `${options.width ?? Math.min(width, 320)}px`;
   canvas.style.imageRendering = width < 128 ? "pixelated" : "auto";
+  return captioned(canvas, options.label);
+}
+
+/** A figure holding `content`, with a caption when a label is given. */
+export function captioned(content: Node, label?: string, className?: string): HTMLElement {
   const figure = document.createElement("figure");
+  if (className) figure.className = className;
   figure.style.margin = "0";
-  figure.append(canvas);
-  if (options.label) {
+  figure.append(content);
+  if (label) {
     const caption = document.createElement("figcaption");
-    caption.textContent = options.label;
+    caption.textContent = label;
     figure.append(caption);
   }
   return figure;

@@ -1,7 +1,7 @@
 /** Heat maps over images: canvases that can also be exported as PNG. */
 import {interpolateInferno, interpolateTurbo, rgb} from "d3";
 import type {HeatMap} from "../pipeline/explain/index.js";
-import {greyCanvas} from "./grey-image.js";
+import {captioned, greyCanvas} from "./grey-image.js";
 
 export type Colormap = "turbo" | "inferno";
 
@@ -65,16 +65,7 @@ export function heatOverlay(grey: ArrayLike<number>, size: number, map: HeatMap 
   canvas.style.height = "auto";
   canvas.setAttribute("role", "img");
   if (options.label) canvas.setAttribute("aria-label", options.label);
-  const figure = document.createElement("figure");
-  figure.className = "heat-figure";
-  figure.style.margin = "0";
-  figure.append(canvas);
-  if (options.label) {
-    const caption = document.createElement("figcaption");
-    caption.textContent = options.label;
-    figure.append(caption);
-  }
-  return figure;
+  return captioned(canvas, options.label, "heat-figure");
 }
 
 /** A horizontal colour bar for the legend of a map. */
