@@ -69,7 +69,7 @@ export function renderModelCard(card: Card, table1: ChesterTable1): string {
   );
   lines.push("## Training", "");
   lines.push(
-    `- Classifier: DenseNet-121 (torchvision, one grey input channel), global average pooling, one dense layer, sigmoid outputs; binary cross-entropy, AdamW, one-cycle schedule, small affine and exposure augmentation. Input ${classifier.inputSize}x${classifier.inputSize}, ${classifier.epochs} epochs, checkpoint chosen by validation mean AUC (${f3(classifier.bestValidation)}). Wall time ${(classifier.wallSeconds / 60).toFixed(0)} min on ${classifier.hardware}, torch ${classifier.torch}.`,
+    `- Classifier: DenseNet-121 (torchvision, one grey input channel), global average pooling, one dense layer, sigmoid outputs; binary cross-entropy, AdamW, one-cycle schedule, ${/--augment strong/.test(String(classifier.command)) ? "strong augmentation (a random horizontal stretch of 1.0-1.8, because many training images arrived already squeezed to a square while test images keep their geometry; wider affine; gamma, contrast and noise)" : "small affine and exposure augmentation"}. Input ${classifier.inputSize}x${classifier.inputSize}, ${classifier.epochs} epochs, checkpoint chosen by validation mean AUC (${f3(classifier.bestValidation)}). Wall time ${(classifier.wallSeconds / 60).toFixed(0)} min on ${classifier.hardware}, torch ${classifier.torch}.`,
     `- OOD model: a 64x64 convolutional VAE (latent ${flag(ood.command, "--latent") ?? "128"}; decoder upsamples by nearest neighbour + convolution). Loss: L1 reconstruction + ${flag(ood.command, "--kl-weight") ?? "1e-4"} x KL to N(0, I)${ssimWeight ? ` + ${ssimWeight} x (1 - SSIM), the gate's own SSIM` : ""}, so the latent mean's distance from the origin is a meaningful score${flag(ood.command, "--augment") === "strong" ? "; strong augmentation" : ""}. ${ood.epochs} epochs on ${ood.images.train} images, chosen by ${(ood.selectedBy ?? "validation L1").replace(/^best /, "")} (${f3(ood.bestValidation)}); wall time ${(ood.wallSeconds / 60).toFixed(0)} min.`,
     `- Reproduce: \`${classifier.command}\`, \`${ood.command}\`, then \`${metrics.evaluatedBy}\`.`,
     ""
@@ -110,9 +110,12 @@ export function renderModelCard(card: Card, table1: ChesterTable1): string {
   const missedOod = ["knee", "cifar10", "mnist"].filter((set) => (ssimOf(set) ?? 0) < 0.99);
   if (pediatric) {
     const f = metrics.findings[0]!;
+    const met = f.auc !== null && f.auc >= 0.96;
     lines.push(
-      `- Target AUC >= 0.96 on the official test split: ${f.auc !== null && f.auc >= 0.96 ? "met" : "**not met**"} (${f3(f.auc)}). The validation AUC of the same checkpoint is ${f3(classifier.bestValidation)}, so the gap is a shift between the training images and the official test split rather than a choice made on validation; a network trained from scratch on ${classifier.images.train} images at ${classifier.inputSize} px generalises less well across it than Kermany et al.'s ImageNet-pretrained one.`,
-      `- The operating point chosen on validation (${f.operatingPoint.toPrecision(4)}) transfers poorly: sensitivity ${f3(f.sensitivity)}, specificity ${f3(f.specificity)} on the test split. Use the workbench's threshold control, or recalibrate on data like your own.`
+      met
+        ? `- Target AUC >= 0.96 on the official test split: met (${f3(f.auc)}; Kermany et al. report 0.968 with an ImageNet-pretrained network at full resolution). The validation AUC of the same checkpoint is ${f3(classifier.bestValidation)}: the official test split is still harder than images like the training ones.`
+        : `- Target AUC >= 0.96 on the official test split: **not met** (${f3(f.auc)}). The validation AUC of the same checkpoint is ${f3(classifier.bestValidation)}, so the gap is a shift between the training images and the official test split rather than a choice made on validation; a network trained from scratch on ${classifier.images.train} images at ${classifier.inputSize} px generalises less well across it than Kermany et al.'s ImageNet-pretrained one.`,
+      `- The operating point is chosen on validation (${f.operatingPoint.toPrecision(4)}); on the test split it gives sensitivity ${f3(f.sensitivity)}, specificity ${f3(f.specificity)}. Use the workbench's threshold control, or recalibrate on data like your own.`
     );
   }
   lines.push(
