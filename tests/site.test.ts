@@ -13,6 +13,7 @@ import {launchChromium, serveStatic, type ChromiumSession, type StaticServer, ty
 import {CHESTER_MODELS, chesterFixture, DATA_ROOT, REPO_ROOT} from "./helpers/paths.js";
 import {PAGE_CHECKS} from "./site-pages/index.js";
 import {ParquetStore} from "../src/pipeline/node/audit/index.js";
+import {CONTENT_SECURITY_POLICY} from "../observablehq.config.js";
 
 const DIST = path.join(REPO_ROOT, "dist");
 const SCREENSHOTS = path.join(REPO_ROOT, "test-output/screenshots");
@@ -238,6 +239,21 @@ describe("the SQL page", {timeout: 600_000}, () => {
     await editor.press("Control+Enter");
     await watched.page.getByRole("alert").filter({hasText: "The query failed"}).waitFor();
 
+    // SQL cannot reach the network: a remote file fails, and the lock refuses turning extension
+    // downloads or the HTTP file system back on (INSTALL alone is a no-op in DuckDB-wasm);
+    // and no request off 127.0.0.1 is even attempted.
+    for (const sql of ["SELECT * FROM read_csv('https://example.com/data.csv')", "SET autoinstall_known_extensions = true", "SET disabled_filesystems = ''"]) {
+      await editor.fill("SELECT 1 AS ok");
+      await editor.press("Control+Enter");
+      await watched.page.getByText(/^1 row in/).waitFor();
+      await editor.fill(sql);
+      await editor.press("Control+Enter");
+      const settled = watched.page.getByRole("alert").filter({hasText: "The query failed"}).or(watched.page.getByText(/rows? in \d+ ms/));
+      await settled.first().waitFor({timeout: 60_000});
+      expect(await settled.first().textContent(), sql).toMatch(/The query failed/);
+    }
+    expect(watched.foreignRequests()).toEqual([]);
+
     await editor.fill("SELECT path FROM ood WHERE NOT in_distribution ORDER BY path LIMIT 1");
     await editor.press("Control+Enter");
     const link = watched.page.locator(".sql-result a").first();
@@ -276,6 +292,12 @@ describe("every page", {timeout: 600_000}, () => {
       await watched.page.waitForTimeout(2_000);
       expect(watched.foreignRequests()).toEqual([]);
       watched.assertClean();
+      // The page's Content-Security-Policy refuses any other host, whatever code asks: the browser
+      // does not even send the request.
+      expect(await watched.page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content")).toBe(CONTENT_SECURITY_POLICY);
+      const outcome = await watched.page.evaluate(() => fetch("https://cdn.jsdelivr.net/npm/@duckdb/duckdb-wasm/").then(() => "fetched", () => "refused"));
+      expect(outcome).toBe("refused");
+      expect(watched.foreignRequests()).toEqual([]);
       await watched.page.close();
     }
   });

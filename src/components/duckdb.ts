@@ -28,12 +28,23 @@ export interface Database {
 export async function openDatabase(): Promise<Database> {
   // A same-origin worker script; the worker then instantiates the site's own .wasm.
   // Framework serves the worker script as an ES module (it bundles files resolved from node_modules).
-  const worker = new Worker(WORKER, {type: "module"});
+  // It is started from a blob: module that imports it, so it runs under this page's
+  // Content-Security-Policy where Chromium applies it to blob: workers; remote URLs in SQL are refused
+  // in query() below either way.
+  const bootstrap = URL.createObjectURL(new Blob([`import ${JSON.stringify(new URL(WORKER, location.href).href)};`], {type: "text/javascript"}));
+  const worker = new Worker(bootstrap, {type: "module"});
   const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), worker);
   await db.instantiate(WASM);
   const connection = await db.connect();
-  await connection.query("SET autoinstall_known_extensions = false");
-  await connection.query("SET autoload_known_extensions = false");
+  // No extension downloads, no remote files, and no SQL can switch that back.
+  for (const setting of [
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET allow_community_extensions = false",
+    "SET disabled_filesystems = 'HTTPFileSystem,S3FileSystem'",
+    "SET lock_configuration = true"
+  ])
+    await connection.query(setting);
   return {
     db,
     connection,
@@ -91,6 +102,10 @@ export async function registerPack(database: Database, bytes: Uint8Array, origin
 
 /** Plain rows from a query (BigInt to Number where safe, Arrow dates to Date), and column types. */
 export async function query(database: Database, sql: string): Promise<{rows: Record<string, unknown>[]; columns: {name: string; type: string}[]}> {
+  // DuckDB-wasm's own HTTP file system requests remote files from its worker whatever the settings
+  // (measured: read_csv('https://…') was requested), so a query naming a remote location never runs.
+  const remote = sql.match(/\b(?:https?|s3a?|s3n|gcs|gs|r2|hf|azure|az|abfss?):\/\/[^\s'")]*/i);
+  if (remote) throw new Error(`refused: the workbench reads nothing from ${remote[0]}; open files from this machine with "Open Parquet or CSV files as tables"`);
   const table = await database.connection.query(sql);
   const columns = table.schema.fields.map((f) => ({name: f.name, type: String(f.type)}));
   const rows = table.toArray().map((row) => {
