@@ -246,8 +246,12 @@ describe("the SQL page", {timeout: 600_000}, () => {
       await editor.fill("SELECT 1 AS ok");
       await editor.press("Control+Enter");
       await watched.page.getByText(/^1 row in/).waitFor();
+      // The previous result stays on screen until the next one settles: wait for it to go, so a
+      // stale "1 row in" is never read as this statement's outcome.
+      const previous = await watched.page.locator(".query-status").elementHandle();
       await editor.fill(sql);
       await editor.press("Control+Enter");
+      await previous!.waitForElementState("hidden", {timeout: 60_000});
       const settled = watched.page.getByRole("alert").filter({hasText: "The query failed"}).or(watched.page.getByText(/rows? in \d+ ms/));
       await settled.first().waitFor({timeout: 60_000});
       expect(await settled.first().textContent(), sql).toMatch(/The query failed/);
