@@ -26,6 +26,15 @@ interface ChesterTable1 {
 const f3 = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? "undefined" : v.toFixed(3));
 const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
 
+type ExportRecord = {weights?: string; float16?: {validationImages: number; maxProbabilityChange?: number; maxSsimChange?: number} | null};
+
+/** How the weights were exported, and what float16 rounding did to the outputs on validation images. */
+function exportLine(classifier: ExportRecord, ood: ExportRecord): string {
+  const part = (name: string, record: ExportRecord, effect: (f: NonNullable<ExportRecord["float16"]>) => string) =>
+    record.float16 ? `${name} float16 (${effect(record.float16)} on ${record.float16.validationImages} validation images)` : `${name} ${record.weights ?? "float32"}`;
+  return `- Export: training/export.py writes the TF.js graphs (batch-norm folded, NHWC, no transposes). Weights: ${part("classifier", classifier, (f) => `probabilities moved by at most ${f.maxProbabilityChange!.toExponential(1)}`)}; ${part("OOD model", ood, (f) => `SSIM scores moved by at most ${f.maxSsimChange!.toExponential(1)}`)}. float16 models are rounded in PyTorch before export, so the parity fixtures and every figure below are those of the shipped weights; TF.js matches PyTorch within 1e-4 (tests/parity.test.ts).`;
+}
+
 export function renderModelCard(card: Card, table1: ChesterTable1): string {
   const metrics = card.metrics as {
     evaluatedBy: string; evaluatedAt: string; backend: string; testImages: number; validationImages: number;
@@ -70,7 +79,8 @@ export function renderModelCard(card: Card, table1: ChesterTable1): string {
   lines.push("## Training", "");
   lines.push(
     `- Classifier: DenseNet-121 (torchvision, one grey input channel), global average pooling, one dense layer, sigmoid outputs; binary cross-entropy, AdamW, one-cycle schedule, ${/--augment strong/.test(String(classifier.command)) ? "strong augmentation (a random horizontal stretch of 1.0-1.8, because many training images arrived already squeezed to a square while test images keep their geometry; wider affine; gamma, contrast and noise)" : "small affine and exposure augmentation"}. Input ${classifier.inputSize}x${classifier.inputSize}, ${classifier.epochs} epochs, checkpoint chosen by validation mean AUC (${f3(classifier.bestValidation)}). Wall time ${(classifier.wallSeconds / 60).toFixed(0)} min on ${classifier.hardware}, torch ${classifier.torch}.`,
-    `- OOD model: a 64x64 convolutional VAE (latent ${flag(ood.command, "--latent") ?? "128"}; decoder upsamples by nearest neighbour + convolution). Loss: L1 reconstruction + ${flag(ood.command, "--kl-weight") ?? "1e-4"} x KL to N(0, I)${ssimWeight ? ` + ${ssimWeight} x (1 - SSIM), the gate's own SSIM` : ""}, so the latent mean's distance from the origin is a meaningful score${flag(ood.command, "--augment") === "strong" ? "; strong augmentation" : ""}. ${ood.epochs} epochs on ${ood.images.train} images, chosen by ${(ood.selectedBy ?? "validation L1").replace(/^best /, "")} (${f3(ood.bestValidation)}); wall time ${(ood.wallSeconds / 60).toFixed(0)} min.`,
+    `- OOD model: a 64x64 convolutional VAE (latent ${flag(ood.command, "--latent") ?? "128"}; decoder upsamples by nearest neighbour + convolution). Loss: L1 reconstruction + ${flag(ood.command, "--kl-weight") ?? "1e-4"} x KL to N(0, I)${ssimWeight ? ` + ${ssimWeight} x (1 - SSIM), the gate's own SSIM` : ""}, so the latent mean's distance from the origin is a meaningful score${({strong: "; strong augmentation", geometry: "; augmentation: the classifier's strong geometry (rotation, zoom and the horizontal stretch of images that arrived squeezed, so that the model also learns the test split's geometry) with light exposure jitter and no noise"} as Record<string, string>)[flag(ood.command, "--augment") ?? ""] ?? ""}. ${ood.epochs} epochs on ${ood.images.train} images, chosen by ${(ood.selectedBy ?? "validation L1").replace(/^best /, "")} (${f3(ood.bestValidation)}); wall time ${(ood.wallSeconds / 60).toFixed(0)} min.`,
+    exportLine(classifier as unknown as ExportRecord, ood as unknown as ExportRecord),
     `- Reproduce: \`${classifier.command}\`, \`${ood.command}\`, then \`${metrics.evaluatedBy}\`.`,
     ""
   );

@@ -6,6 +6,7 @@ layers need). Node and attribute shapes follow src/pipeline/model/graph-builder.
 Also writes parity fixtures: inputs and PyTorch's outputs, which tests/parity.test.ts compares with
 TF.js (the Chester paper checked its conversion to 1e-5; we require 1e-4)."""
 import base64
+import copy
 import json
 import os
 
@@ -95,8 +96,12 @@ class GraphWriter:
         for name, array in self.weights:
             entry = {"name": name, "shape": list(array.shape), "dtype": "int32" if array.dtype == np.int32 else "float32"}
             if float16 and array.dtype == np.float32:
+                half = array.astype("<f2")
+                if not np.array_equal(half.astype(np.float32), array):
+                    # The parity fixture must come from the very weights shipped: export float16_exact(model).
+                    raise ValueError(f"{name}: weights are not exactly float16; export float16_exact(model) instead")
                 entry["quantization"] = {"dtype": "float16", "original_dtype": "float32"}
-                blobs.append(array.astype("<f2").tobytes())
+                blobs.append(half.tobytes())
             else:
                 blobs.append(array.astype("<i4" if array.dtype == np.int32 else "<f4").tobytes())
             manifest.append(entry)
@@ -125,6 +130,36 @@ def fold(conv: nn.Conv2d, bn: nn.BatchNorm2d):
     weight = _np(conv.weight) * scale[:, None, None, None]
     bias = shift + (_np(conv.bias) * scale if conv.bias is not None else 0)
     return weight, bias
+
+
+def float16_exact(model: nn.Module) -> nn.Module:
+    """A copy of the model whose exported weights are exactly float16, so that PyTorch's outputs on
+    it are the shipped bundle's outputs (parity holds to float32 rounding, not to the quantisation).
+
+    Each batch-norm that the exporter folds (the one right after a convolution) is folded here in
+    PyTorch and left as an identity (weight 1, bias 0, mean 0, variance 1, eps 0); every other
+    batch-norm becomes the exact affine x * scale + shift (mean 0, variance 1, eps 0); then every
+    parameter is rounded to float16. The exporter's own folding then multiplies by exactly 1."""
+    model = copy.deepcopy(model).eval()
+    with torch.no_grad():
+        for parent in model.modules():
+            previous = None
+            for child in parent.children():
+                if isinstance(child, nn.BatchNorm2d):
+                    scale, shift = (torch.from_numpy(a) for a in bn_affine(child))
+                    if isinstance(previous, nn.Conv2d):
+                        bias = previous.bias.data if previous.bias is not None else torch.zeros_like(shift)
+                        previous.weight.data = previous.weight.data * scale[:, None, None, None]
+                        previous.bias = nn.Parameter(bias * scale + shift)
+                        scale, shift = torch.ones_like(scale), torch.zeros_like(shift)
+                    child.weight.data, child.bias.data = scale.clone(), shift.clone()
+                    child.running_mean.zero_()
+                    child.running_var.fill_(1.0)
+                    child.eps = 0.0
+                previous = child
+        for tensor in list(model.parameters()) + [b for b in model.buffers() if b.is_floating_point()]:
+            tensor.data = tensor.data.half().float()
+    return model
 
 
 def export_densenet(model, size, folder, float16=False):

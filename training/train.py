@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(__file__))
-from export import export_densenet, export_vae, parity_fixture  # noqa: E402
+from export import export_densenet, export_vae, float16_exact, parity_fixture  # noqa: E402
 from models import ConvVAE, densenet_grey  # noqa: E402
 from ood_ssim import ssim  # noqa: E402
 
@@ -117,15 +117,18 @@ def load_images(rows, data, size, cache):
     return images
 
 
-def augment(x, generator, strong=False, squashed=None):
+def augment(x, generator, mode="light", squashed=None):
     """Light (default): small random affine (rotation +-7 deg, scale 0.9-1.1, shift +-6 %) and
     contrast/brightness jitter: radiographs vary in positioning and exposure, not in orientation.
     Strong (--augment strong): rotation +-10 deg, zoom 0.9-1.2, shift +-6 %, a random horizontal
     stretch of 1.0-1.8 for images that were squeezed to a square by their publisher (`squashed`), so
     that they also appear with the geometry of a centre crop (as the official test split does), and
     +-10 % aspect jitter for the others; gamma 0.75-1.33, contrast +-15 %, brightness +-8 %,
-    Gaussian noise (sigma up to 0.02) on half the images."""
+    Gaussian noise (sigma up to 0.02) on half the images. Geometry (--augment geometry): the strong
+    geometry with the light exposure jitter and no noise, for the OOD autoencoder, which must
+    reconstruct test-geometry images sharply rather than learn to blur noise away."""
     n = x.shape[0]
+    strong = mode != "light"
     u = lambda *shape: torch.rand(*shape, generator=generator) * 2 - 1  # noqa: E731
     if not strong:
         angle, scale, shift = u(n) * (7 * np.pi / 180), 1 + u(n) * 0.1, u(n, 2) * 0.12
@@ -141,7 +144,7 @@ def augment(x, generator, strong=False, squashed=None):
     theta = torch.stack([torch.stack([cos / sx, -sin / sy, shift[:, 0]], 1), torch.stack([sin / sx, cos / sy, shift[:, 1]], 1)], 1)
     grid = F.affine_grid(theta, x.shape, align_corners=False)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    if not strong:
+    if mode != "strong":
         gain = 1 + u(n, 1, 1, 1) * 0.1
         bias = u(n, 1, 1, 1) * 0.05
         return (x * gain + bias).clamp(0, 1)
@@ -205,7 +208,6 @@ def train(bundle, part, args):
     y_train = torch.tensor([r[1] for r in train_rows]) if part == "classifier" else None
     y_val = np.array([r[1] for r in val_rows]) if part == "classifier" else None
     squashed = squashed_flags(train_rows, data)
-    strong = args.augment == "strong"
 
     if part == "classifier":
         model = densenet_grey(len(config["labels"]))
@@ -231,13 +233,14 @@ def train(bundle, part, args):
         log(logfile, f"resumed after epoch {state['epoch']} (best {state['best']:.4f})")
 
     for epoch in range(state["epoch"], 0 if args.export_only else epochs):
+        state["hardware"] = hardware()  # what trained it, whatever later re-exports run on
         start = time.time()
         model.train()
         order = torch.randperm(len(train_rows), generator=generator)
         total = 0.0
         for step in range(steps_per_epoch):
             index = order[step * batch:(step + 1) * batch]
-            x = augment(x_train[index], generator, strong, squashed[index]).to(device)
+            x = augment(x_train[index], generator, args.augment, squashed[index]).to(device)
             if part == "classifier":
                 target = y_train[index].to(device)
                 if args.label_smoothing:
@@ -287,25 +290,49 @@ def train(bundle, part, args):
         + ("".join(f" {o}" for o in options_of(part, args))),
         "data": os.path.relpath(data, ROOT), "dataSha256": sha256_of(train_rows + val_rows, data),
         "images": {"train": len(train_rows), "val": len(val_rows)}, "epochs": epochs, "inputSize": size,
-        "wallSeconds": round(state["seconds"]), "hardware": f"{platform.processor() or platform.machine()}, "
-        f"{'GPU ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else f'CPU, {torch.get_num_threads()} threads'}",
-        "torch": torch.__version__, "seed": 0, "weights": "float32" if args.float32 or part == "ood" else "float16", "selectedBy": "best validation " + ("mean AUC" if part == "classifier" else "SSIM" if args.ssim_weight else "L1"),
+        "wallSeconds": round(state["seconds"]), "hardware": state.get("hardware") or previous_hardware(out, part) or hardware(),
+        "torch": torch.__version__, "seed": 0, "weights": "float32" if args.float32 else "float16", "selectedBy": "best validation " + ("mean AUC" if part == "classifier" else "SSIM" if args.ssim_weight else "L1"),
         "bestValidation": state["best"] if part == "classifier" or args.ssim_weight else -state["best"], "history": state["history"],
     }
-    rng = np.random.default_rng(1)
+    # float16 halves the bundle (DenseNet-121: 28 -> 14 MB). The model is rounded in PyTorch first,
+    # so the parity fixture is the shipped model's output; the rounding's own effect is recorded.
+    deployed = model if args.float32 else float16_exact(model)
+    sample = x_val[:256]
+    with torch.no_grad():
+        if part == "classifier":
+            before, after = torch.sigmoid(model(symmetric(sample))), torch.sigmoid(deployed(symmetric(sample)))
+            change = {"maxProbabilityChange": float((before - after).abs().max())}
+        else:
+            def gate_ssim(m):
+                return ssim(sample, (m(symmetric(sample))[0] * 0.5 + 0.5).clamp(0, 1))
+            change = {"maxSsimChange": float((gate_ssim(model) - gate_ssim(deployed)).abs().max())}
+    training["float16"] = None if args.float32 else {"validationImages": len(sample), **change}
     if part == "classifier":
-        # float16 halves the bundle (DenseNet-121: 28 -> 14 MB); tests/parity.test.ts holds it to 1e-4.
-        nodes = export_densenet(model, size, os.path.join(out, "classifier"), float16=not args.float32)
-        fixture = parity_fixture(lambda x: (model(x), torch.sigmoid(model(x))), x_val[:3, 0].numpy(), symmetric, ["logits", "probabilities"])
+        nodes = export_densenet(deployed, size, os.path.join(out, "classifier"), float16=not args.float32)
+        fixture = parity_fixture(lambda x: (deployed(x), torch.sigmoid(deployed(x))), x_val[:3, 0].numpy(), symmetric, ["logits", "probabilities"])
     else:
-        # The VAE stays float32 (8.6 MB): with float16 weights its reconstructions drift by ~4e-4.
-        nodes = export_vae(model, os.path.join(out, "ood"))
-        fixture = parity_fixture(lambda x: (model(x)[0], model(x)[1]), x_val[:2, 0].numpy(), symmetric, ["reconstruction", "latent"])
+        nodes = export_vae(deployed, os.path.join(out, "ood"), float16=not args.float32)
+        fixture = parity_fixture(lambda x: (deployed(x)[0], deployed(x)[1]), x_val[:2, 0].numpy(), symmetric, ["reconstruction", "latent"])
     with open(os.path.join(out, f"{part}-parity.json"), "w") as f:
         json.dump(fixture, f)
     with open(os.path.join(out, f"{part}-training.json"), "w") as f:
         json.dump({"nodes": nodes, "labels": config["labels"], "training": training}, f, indent=2)
     log(logfile, f"exported to {out}")
+
+
+def hardware():
+    threads = torch.get_num_threads()
+    device = "GPU " + torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU, {threads} thread{'s' if threads > 1 else ''}"
+    return f"{platform.processor() or platform.machine()}, {device}"
+
+
+def previous_hardware(out, part):
+    """The hardware in an earlier export's record: checkpoints from before the state kept it."""
+    try:
+        with open(os.path.join(out, f"{part}-training.json")) as f:
+            return json.load(f)["training"].get("hardware")
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 def options_of(part, args):
@@ -325,7 +352,7 @@ def options_of(part, args):
             out.append(f"--kl-weight {args.kl_weight:g}")
         if args.latent != 128:
             out.append(f"--latent {args.latent}")
-    if args.float32 and part == "classifier":
+    if args.float32:
         out.append("--float32")
     return out
 
@@ -337,9 +364,9 @@ if __name__ == "__main__":
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--data", default=os.environ.get("CXR_DATA", os.path.join(ROOT, "../shared/data")))
     parser.add_argument("--export-only", action="store_true", help="skip training: export the best checkpoint again")
-    parser.add_argument("--float32", action="store_true", help="export the classifier's weights as float32 (default float16, half the size)")
-    parser.add_argument("--augment", choices=["light", "strong"], default="light",
-                        help="classifier augmentation (see augment()); default light")
+    parser.add_argument("--float32", action="store_true", help="export float32 weights (default float16: half the size, the model rounded in PyTorch before export)")
+    parser.add_argument("--augment", choices=["light", "strong", "geometry"], default="light",
+                        help="augmentation (see augment()): light (default), strong, or geometry (strong geometry, light exposure, no noise)")
     parser.add_argument("--ssim-weight", type=float, default=0.0,
                         help="OOD autoencoder: add this weight x (1 - SSIM) to the L1 loss and select by validation SSIM")
     parser.add_argument("--kl-weight", type=float, default=1e-4, help="OOD autoencoder: weight of the KL term")
