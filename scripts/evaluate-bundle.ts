@@ -8,7 +8,7 @@
  * workbench's Prediction and Out-of-distribution pages chart.
  */
 import * as tf from "@tensorflow/tfjs";
-import {mkdirSync, readFileSync, writeFileSync} from "node:fs";
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {parseArgs} from "node:util";
 import {parseCard, type Card} from "../src/pipeline/bundle/card.js";
@@ -40,9 +40,12 @@ if (name !== "pediatric-pneumonia" && name !== "nih-chestxray14") {
 const limit = options.limit ? Number(options.limit) : Infinity;
 const folder = path.join(options.models!, name);
 const table1 = JSON.parse(readFileSync(path.join(ROOT, "data/chester-table1.json"), "utf8"));
+/** The OOD failure picture (training/ood_eval.py --montage), relative to the card, if the bundle has one. */
+const oodFigureOf = (bundleFolder: string) =>
+  existsSync(path.join(bundleFolder, "evaluation/ssim-extremes.png")) ? "evaluation/ssim-extremes.png" : undefined;
 if (options["render-only"]) {
   // Re-render README.md from the figures already in card.json (no model is run).
-  writeFileSync(path.join(folder, "README.md"), renderModelCard(parseCard(JSON.parse(readFileSync(path.join(folder, "card.json"), "utf8"))), table1));
+  writeFileSync(path.join(folder, "README.md"), renderModelCard(parseCard(JSON.parse(readFileSync(path.join(folder, "card.json"), "utf8"))), table1, oodFigureOf(folder)));
   process.exit(0);
 }
 const dataRoot = path.resolve(options.data!);
@@ -240,7 +243,7 @@ card.metrics = {
   }
 };
 writeFileSync(path.join(folder, "card.json"), JSON.stringify(parseCard(card), null, 2) + "\n");
-writeFileSync(path.join(folder, "README.md"), renderModelCard(card, table1));
+writeFileSync(path.join(folder, "README.md"), renderModelCard(card, table1, oodFigureOf(folder)));
 
 // 5. The per-image figures behind the card (labels y_*, sigmoid outputs p_*; OOD scores per set).
 const evaluationDir = path.join(folder, "evaluation");

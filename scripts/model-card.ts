@@ -35,7 +35,12 @@ function exportLine(classifier: ExportRecord, ood: ExportRecord): string {
   return `- Export: training/export.py writes the TF.js graphs (batch-norm folded, NHWC, no transposes). Weights: ${part("classifier", classifier, (f) => `probabilities moved by at most ${f.maxProbabilityChange!.toExponential(1)}`)}; ${part("OOD model", ood, (f) => `SSIM scores moved by at most ${f.maxSsimChange!.toExponential(1)}`)}. float16 models are rounded in PyTorch before export, so the parity fixtures and every figure below are those of the shipped weights; TF.js matches PyTorch within 1e-4 (tests/parity.test.ts).`;
 }
 
-export function renderModelCard(card: Card, table1: ChesterTable1): string {
+/**
+ * The card as Markdown. `oodFigure`: a picture in the bundle folder of where the SSIM gate fails
+ * (lowest-SSIM validation images, highest-SSIM OOD images, with reconstructions), made by
+ * `training/ood_eval.py --montage`; shown under the OOD target where it is missed.
+ */
+export function renderModelCard(card: Card, table1: ChesterTable1, oodFigure?: string): string {
   const metrics = card.metrics as {
     evaluatedBy: string; evaluatedAt: string; backend: string; testImages: number; validationImages: number;
     findings: Finding[];
@@ -134,6 +139,11 @@ export function renderModelCard(card: Card, table1: ChesterTable1): string {
       : `- Target OOD AUROC >= 0.99 with SSIM against knee, CIFAR-10 and MNIST: met (${["knee", "cifar10", "mnist"].map((s) => `${s} ${ssimOf(s)?.toFixed(4)}`).join(", ")})${ssimWeight ? "; this autoencoder's training variant (the SSIM loss term) was chosen among candidates by its AUROC against these OOD sets (with the validation split as the in-distribution side), so these figures are somewhat optimistic" : ""}.`,
     ""
   );
+  if (missedOod.length && oodFigure)
+    lines.splice(lines.length - 1, 0,
+      `  Where it fails, in pictures (the lowest-SSIM validation X-rays and the highest-SSIM images of each OOD set, each above its reconstruction): the autoencoder reconstructs fine, sharp structure such as children's ribs at 64 px blurred, while the OOD images that pass are mostly flat (sky, plain background), which a blurred reconstruction matches.`,
+      "",
+      `  ![Lowest-SSIM validation images and highest-SSIM OOD images with their reconstructions](${oodFigure})`);
   const other = metrics.ood.sets.find((s) => s.set.includes("(cxr-"));
   if (other && other.auroc.ssim! < 0.9)
     lines.splice(lines.length - 1, 0, `- The other population (${other.set}) is the hardest set: its radiographs reconstruct about as well as the model's own (SSIM AUROC ${f3(other.auroc.ssim)}), so the reconstruction scores barely separate them; the latent distance (${f3(other.auroc.latent)}) does better there.`);

@@ -3,7 +3,7 @@ TF.js evaluation: the scores of src/pipeline/ood.ts (L1, SSIM with an 11x11 Gaus
 sigma 1.5, in pixel scale [0, 1] with the reconstruction clipped to [0, 1], and the latent norm)
 on the validation split (in distribution) and on the OOD sets, with their AUROCs.
 
-    /usr/bin/python3 training/ood_eval.py <bundle> <checkpoint.pt> [--latent 128] [--width 32] [--test]
+    /usr/bin/python3 training/ood_eval.py <bundle> <checkpoint.pt> [--latent 128] [--width 32] [--test] [--montage PNG]
 
 The committed figures come from `npm run evaluate` (TypeScript); this script only ranks variants.
 --test also scores the in-distribution test split (to check this script against the card; never
@@ -79,6 +79,34 @@ def evaluate(model, bundle, data, test=False):
     return result
 
 
+def montage(model, bundle, data, path, n=8):
+    """A picture of where the SSIM gate fails: rows of (images, reconstructions) for the n
+    validation X-rays with the lowest SSIM, then for each OOD set its n images with the highest."""
+    from PIL import Image, ImageDraw
+
+    model.eval()
+    run = os.path.join(ROOT, "training/runs", bundle)
+    rows = rows_for(bundle, data, "ood")
+    groups = {"validation, lowest SSIM": load_images([r for r in rows if r[2] == "val"], data, 64, os.path.join(run, "ood-val-64.pt"))}
+    for name, images in ood_sets(data, os.path.join(ROOT, "training/runs/ood-sets-64.pt")).items():
+        groups[f"{name}, highest SSIM"] = images
+    label, cell = 14, 64
+    canvas = Image.new("L", (n * cell, len(groups) * (label + 2 * cell)), 255)
+    draw = ImageDraw.Draw(canvas)
+    for g, (title, images) in enumerate(groups.items()):
+        s = scores(model, images)["ssim"]
+        pick = np.argsort(s)[:n] if title.startswith("validation") else np.argsort(-s)[:n]
+        with torch.no_grad():
+            x = images[pick]
+            recon = (model(x * 2 - 1)[0] * 0.5 + 0.5).clamp(0, 1)
+        top = g * (label + 2 * cell)
+        draw.text((2, top + 1), f"{title} (SSIM {s[pick].min():.2f}-{s[pick].max():.2f}): image above, reconstruction below", fill=0)
+        for i in range(len(pick)):
+            for row, t in enumerate((x[i, 0], recon[i, 0])):
+                canvas.paste(Image.fromarray((t.numpy() * 255).round().astype(np.uint8)), (i * cell, top + label + row * cell))
+    canvas.save(path)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("bundle")
@@ -86,12 +114,15 @@ if __name__ == "__main__":
     parser.add_argument("--latent", type=int, default=128)
     parser.add_argument("--width", type=int, default=32)
     parser.add_argument("--test", action="store_true")
+    parser.add_argument("--montage", help="also write a PNG of the lowest-SSIM validation and highest-SSIM OOD images with their reconstructions")
     parser.add_argument("--data", default=os.environ.get("CXR_DATA", os.path.join(ROOT, "../shared/data")))
     args = parser.parse_args()
     torch.set_num_threads(1)
     model = ConvVAE(latent=args.latent, width=args.width)
     state = torch.load(args.checkpoint)
     model.load_state_dict(state.get("model", state))
+    if args.montage:
+        montage(model, args.bundle, os.path.abspath(args.data), args.montage)
     result = evaluate(model, args.bundle, os.path.abspath(args.data), args.test)
     for key, value in result.items():
         print(key, value if isinstance(value, float) else " ".join(f"{k} {v:.4f}" for k, v in value.items()))
