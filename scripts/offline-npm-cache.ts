@@ -9,9 +9,14 @@
  *
  * One of them is loaded: a page that attaches a .csv file gets `d3-dsv` preloaded (FileAttachment's
  * .csv() parser). Its cache entry is bundled here from node_modules, so it is served by the site.
+ *
+ * DuckDB-wasm's entry module exports getJsDelivrBundles(), which points the engine at
+ * cdn.jsdelivr.net; Framework bundles a package's whole entry, so that code would ship. Its cache
+ * entry is written here instead (Framework keeps an existing one): only the classes the SQL page
+ * uses, tree-shaken, with its own Apache Arrow inlined, and no URL of any host.
  */
 import {build} from "esbuild";
-import {mkdirSync} from "node:fs";
+import {mkdirSync, readFileSync} from "node:fs";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
 
@@ -42,5 +47,18 @@ await build({
   format: "esm",
   minify: true,
   outfile: path.join(root, "src/.observablehq/cache/_npm/d3-dsv@3.0.2/_esm.js"),
+  logLevel: "warning"
+});
+
+// DuckDB-wasm: only what src/components/duckdb.ts uses, so no CDN loader ships with the site.
+const DUCKDB_EXPORTS = ["AsyncDuckDB", "VoidLogger"];
+const duckdbVersion = JSON.parse(readFileSync(path.join(root, "node_modules/@duckdb/duckdb-wasm/package.json"), "utf8")).version;
+await build({
+  stdin: {contents: `export {${DUCKDB_EXPORTS.join(", ")}} from "@duckdb/duckdb-wasm";`, resolveDir: root},
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  minify: true,
+  outfile: path.join(root, `src/.observablehq/cache/_node/@duckdb/duckdb-wasm@${duckdbVersion}/index.js`),
   logLevel: "warning"
 });

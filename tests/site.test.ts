@@ -306,3 +306,26 @@ describe("every page", {timeout: 600_000}, () => {
     }
   });
 });
+
+describe("the built site's code", () => {
+  // Hosts that appear in shipped code only as XML namespaces, licence headers, or links in comments
+  // and error messages; nothing is fetched from them. Any other host in a script, page or stylesheet
+  // would be code that can load from the network (DuckDB-wasm's entry module, for one, exports a
+  // loader of its engine from cdn.jsdelivr.net: scripts/offline-npm-cache.ts ships a build without it).
+  const REFERENCE_ONLY = new Set(["www.w3.org", "www.apache.org", "opensource.org", "github.com", "developer.mozilla.org",
+    "emscripten.org", "arxiv.org", "www.shadertoy.com", "127.0.0.1", "localhost"]);
+  const files = (dir: string): string[] => readdirSync(dir, {withFileTypes: true}).flatMap((entry) =>
+    entry.isDirectory() ? files(path.join(dir, entry.name)) : [path.join(dir, entry.name)]);
+
+  it("names no host to load from but the local one, in any script, page or stylesheet", () => {
+    const shipped = files(DIST).filter((f) => /\.(m?js|html|css)$/.test(f));
+    expect(shipped.some((f) => f.includes("duckdb-wasm"))).toBe(true);
+    const remote: string[] = [];
+    for (const file of shipped) {
+      for (const [, host] of readFileSync(file, "utf8").matchAll(/\b(?:https?:)?\/\/([a-z0-9-]+(?:\.[a-z0-9-]+)+)(?::\d+)?(?=[/"'`\s)]|$)/gi)) {
+        if (!REFERENCE_ONLY.has(host!.toLowerCase())) remote.push(`${path.relative(DIST, file)}: ${host}`);
+      }
+    }
+    expect([...new Set(remote)]).toEqual([]);
+  });
+});
