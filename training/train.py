@@ -34,11 +34,11 @@ NIH_FINDINGS = ["Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass
 # Each bundle: where its images are, how they are labelled and split, and the training budget.
 BUNDLES = {
     "pediatric-pneumonia": {
-        "labels": ["Pneumonia"], "size": 128, "epochs": 10, "ood_epochs": 10, "batch": 16, "lr": 1e-3,
+        "labels": ["Pneumonia"], "size": 224, "epochs": 10, "ood_epochs": 10, "batch": 16, "lr": 1e-3,
         "ood_sources": ["cxr-peds"],
     },
     "nih-chestxray14": {
-        "labels": NIH_FINDINGS, "size": 128, "epochs": 16, "ood_epochs": 8, "batch": 16, "lr": 1e-3,
+        "labels": NIH_FINDINGS, "size": 224, "epochs": 16, "ood_epochs": 8, "batch": 16, "lr": 1e-3,
         "ood_sources": ["cxr-nih", "cxr-adult"],
     },
 }
@@ -197,7 +197,7 @@ def train(bundle, part, args):
     torch.manual_seed(0)
     random.seed(0)
     np.random.seed(0)
-    size = config["size"] if part == "classifier" else 64
+    size = (args.size or config["size"]) if part == "classifier" else 64
     rows = rows_for(bundle, data, part)
     train_rows = [r for r in rows if r[2] == "train"][:args.limit]
     val_rows = [r for r in rows if r[2] == "val"][:args.limit]
@@ -343,6 +343,8 @@ def options_of(part, args):
             out.append(f"--augment {args.augment}")
         if args.label_smoothing:
             out.append(f"--label-smoothing {args.label_smoothing:g}")
+        if args.size:
+            out.append(f"--size {args.size}")
     else:
         if args.augment != "light":
             out.append(f"--augment {args.augment}")
@@ -372,6 +374,7 @@ if __name__ == "__main__":
     parser.add_argument("--kl-weight", type=float, default=1e-4, help="OOD autoencoder: weight of the KL term")
     parser.add_argument("--latent", type=int, default=128, help="OOD autoencoder: latent size")
     parser.add_argument("--label-smoothing", type=float, default=0.0, help="classifier targets pulled toward 0.5 by this share")
+    parser.add_argument("--size", type=int, help="classifier input size (default 224: DenseNet-121's 7 x 7 CAM grid, as Chester and CheXNet)")
     parser.add_argument("--limit", type=int, help="use only the first N images of each split (smoke tests)")
     parser.add_argument("--workdir", default=ROOT, help="where training/runs and models go (smoke tests)")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("TRAIN_THREADS", "2")))
