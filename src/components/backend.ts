@@ -4,9 +4,8 @@
  * WebGL where it is faster. Chosen by measurement, not by name: WebGL without a GPU falls back to a
  * software renderer that is 15-30x slower than wasm.
  */
-import * as tf from "@tensorflow/tfjs";
 import {setWasmPaths} from "@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.fesm.js";
-import {selectBackend, type BackendName} from "../pipeline/backend.js";
+import {probeBackend, selectBackend, type BackendName} from "../pipeline/backend.js";
 
 export const WASM_FILES = {
   "tfjs-backend-wasm.wasm": import.meta.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"),
@@ -20,24 +19,6 @@ export interface PageBackend {
   probeMs: Partial<Record<BackendName, number>>;
   /** How the choice was made, for the page to show. */
   reason: string;
-}
-
-/** A few DenseNet-like convolutions: what dominates the workbench's compute. */
-function probe(): number {
-  const times: number[] = [];
-  // Deterministic inputs: TF.js's random ops need seedrandom, which Framework's bundle of it breaks.
-  const x = tf.linspace(0, 1, 56 * 56 * 32).reshape([1, 56, 56, 32]) as tf.Tensor4D;
-  const w = tf.linspace(-0.1, 0.1, 3 * 3 * 32 * 32).reshape([3, 3, 32, 32]) as tf.Tensor4D;
-  try {
-    for (let i = 0; i < 4; i++) {
-      const start = performance.now();
-      tf.tidy(() => tf.conv2d(tf.relu(tf.conv2d(x, w, 1, "same")), w, 1, "same").mean().dataSync());
-      if (i > 0) times.push(performance.now() - start);
-    }
-  } finally {
-    tf.dispose([x, w]);
-  }
-  return times.sort((a, b) => a - b)[1]!;
 }
 
 const CHOICE_KEY = "cxr-workbench-backend";
@@ -59,7 +40,7 @@ export async function initPageBackend(candidates: BackendName[] = ["wasm", "webg
   const failures: string[] = [];
   for (const name of candidates) {
     try {
-      if ((await selectBackend([name])) === name) probeMs[name] = probe();
+      if ((await selectBackend([name])) === name) probeMs[name] = probeBackend();
     } catch (error) {
       // A backend that cannot start is simply not a candidate; say why.
       failures.push(`${name}: ${(error as Error).message}`);

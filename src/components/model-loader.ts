@@ -7,91 +7,13 @@
 import {loadBundle, type Bundle} from "../pipeline/bundle/load.js";
 import {decodePack, packSource} from "../pipeline/bundle/pack.js";
 import {folderSources, sameOriginUrl} from "../pipeline/bundle/folder-source.js";
-import {BundleError, urlSource} from "../pipeline/bundle/source.js";
+import {urlSource} from "../pipeline/bundle/source.js";
 import {html} from "./html.js";
 import {SITE_BUNDLES, type SiteBundle} from "./site-files.js";
+import {workbench, type ModelRef} from "./workbench-state.js";
 
-export interface FetchProgress {
-  loadedBytes: number;
-  totalBytes: number;
-  fromCache: boolean;
-}
-
-const DB_NAME = "cxr-workbench-models";
-const STORE = "files";
-
-function openDatabase(): Promise<IDBDatabase | null> {
-  if (typeof indexedDB === "undefined") return Promise.resolve(null);
-  return new Promise((resolve) => {
-    const request = indexedDB.open(DB_NAME, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-    request.onsuccess = () => resolve(request.result);
-    // Private windows may refuse storage: loading still works, only uncached.
-    request.onerror = () => resolve(null);
-  });
-}
-
-function cached(db: IDBDatabase | null, key: string): Promise<Uint8Array | null> {
-  if (!db) return Promise.resolve(null);
-  return new Promise((resolve) => {
-    const request = db.transaction(STORE).objectStore(STORE).get(key);
-    request.onsuccess = () => resolve(request.result ? new Uint8Array(request.result as ArrayBuffer) : null);
-    request.onerror = () => resolve(null);
-  });
-}
-
-function store(db: IDBDatabase | null, key: string, bytes: Uint8Array): Promise<void> {
-  if (!db) return Promise.resolve();
-  return new Promise((resolve) => {
-    const transaction = db.transaction(STORE, "readwrite");
-    transaction.objectStore(STORE).put(bytes.slice().buffer, key);
-    transaction.oncomplete = () => resolve();
-    // A full quota only costs the cache, never the load.
-    transaction.onerror = () => resolve();
-    transaction.onabort = () => resolve();
-  });
-}
-
-/** Reads a response body chunk by chunk, reporting bytes as they arrive. */
-async function readBody(response: Response, onChunk: (loaded: number) => void): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array(await response.arrayBuffer());
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
-  for (;;) {
-    const {done, value} = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.byteLength;
-    onChunk(loaded);
-  }
-  const bytes = new Uint8Array(loaded);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
-}
-
-/**
- * The bytes of a site file, from IndexedDB when an earlier visit stored them. Site URLs carry a
- * content hash (Framework names files after it), so a new model never meets a stale cache.
- */
-export async function fetchCached(href: string, onProgress?: (progress: FetchProgress) => void, size?: number): Promise<Uint8Array> {
-  const db = await openDatabase();
-  const hit = await cached(db, href);
-  if (hit) {
-    onProgress?.({loadedBytes: hit.byteLength, totalBytes: hit.byteLength, fromCache: true});
-    return hit;
-  }
-  const response = await fetch(href);
-  if (!response.ok) throw new BundleError(`${href}: HTTP ${response.status} ${response.statusText}`);
-  const total = size ?? Number(response.headers.get("content-length") ?? 0);
-  const bytes = await readBody(response, (loaded) => onProgress?.({loadedBytes: loaded, totalBytes: total, fromCache: false}));
-  await store(db, href, bytes);
-  return bytes;
-}
+export {fetchCached, type FetchProgress} from "./site-cache.js";
+import {fetchCached} from "./site-cache.js";
 
 /** Where a page's model comes from. */
 export type ModelChoice =
@@ -99,13 +21,22 @@ export type ModelChoice =
   | {kind: "folder"; files: File[]}
   | {kind: "url"; model: string; ood?: string};
 
-/** ?bundle=NAME picks a site bundle; ?model=URL[&ood=URL] a same-origin folder. */
-export function modelChoiceFromLocation(location: Location = window.location): ModelChoice {
-  const params = new URLSearchParams(location.search);
-  const model = params.get("model");
-  if (model) return {kind: "url", model, ood: params.get("ood") ?? undefined};
-  const name = params.get("bundle");
+/**
+ * The model the workbench state names (which the address sets: ?bundle=NAME picks a site bundle,
+ * ?model=URL[&ood=URL] a same-origin folder). A folder opened on another page cannot follow (its
+ * files are not kept): the default bundle stands in and the picker says so.
+ */
+export function modelChoiceFromState(model: ModelRef | null = workbench.get().model): ModelChoice {
+  if (model?.kind === "url") return {kind: "url", model: model.model, ood: model.ood};
+  const name = model?.kind === "site" ? model.name : null;
   return {kind: "site", bundle: SITE_BUNDLES.find((b) => b.name === name) ?? SITE_BUNDLES[0]!};
+}
+
+/** The state's reference for a choice (a folder by its description only). */
+export function modelRefOf(choice: ModelChoice): ModelRef {
+  if (choice.kind === "site") return {kind: "site", name: choice.bundle.name};
+  if (choice.kind === "url") return {kind: "url", model: choice.model, ...(choice.ood ? {ood: choice.ood} : {})};
+  return {kind: "folder", description: choice.files[0]?.webkitRelativePath.split("/")[0] ?? "a folder"};
 }
 
 export interface LoadedModel {

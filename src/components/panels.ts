@@ -2,38 +2,39 @@
 import * as Plot from "@observablehq/plot";
 import type {Analysis} from "../pipeline/analyse.js";
 import type {OodResult} from "../pipeline/ood.js";
-import type {PageBackend} from "./backend.js";
 import {html} from "./html.js";
-import type {LoadedModel} from "./model-loader.js";
+import type {WorkerModelInfo} from "./worker-protocol.js";
 
 export function errorBox(title: string, error: unknown): HTMLElement {
   const message = error instanceof Error ? error.message : String(error);
   return html`<div class="warning" role="alert"><b>${title}.</b> ${message}</div>`;
 }
 
-export function modelSummary(loaded: LoadedModel, backend: PageBackend): HTMLElement {
-  const {card, autoencoder, kind, warmUp} = loaded.bundle;
+/** What the pages show about the loaded model (loaded in the analysis worker). */
+export function modelSummary(loaded: WorkerModelInfo): HTMLElement {
+  const {card, kind, oodDecision, backend} = loaded;
   const labels = card.labels.filter((l) => l.trim());
-  const gate = autoencoder
-    ? `OOD gate: ${autoencoder.spec.decision.score} ${autoencoder.spec.decision.inDistributionWhen === "above" ? ">" : "<"} ${autoencoder.spec.decision.threshold.toPrecision(4)}`
+  const gate = oodDecision
+    ? `OOD gate: ${oodDecision.score} ${oodDecision.inDistributionWhen === "above" ? ">" : "<"} ${oodDecision.threshold.toPrecision(4)}`
     : "no OOD model";
   return html`<p class="model-summary" role="status">
     <b>${loaded.description}</b>${kind === "chester" ? " (Chester's published format)" : ""}: ${labels.length} finding${labels.length > 1 ? "s" : ""},
     ${card.classifier.inputSize} px input, ${gate}. Loaded and warmed up in ${(loaded.loadMs / 1000).toFixed(2)} s${loaded.fromCache ? " from this browser's cache" : ""}
-    (CAM fast path ${warmUp.fastPath.verified ? "verified" : "not available: gradients used"}).
+    in a background worker (CAM fast path ${loaded.fastPathVerified ? "verified" : "not available: gradients used"}).
     TF.js backend: <b>${backend.name}</b> <span class="muted">(${backend.reason})</span>.
   </p>`;
 }
 
-export function oodVerdict(analysis: Analysis): HTMLElement {
+export function oodVerdict(analysis: Analysis, {asked = true, userGate = false}: {asked?: boolean; userGate?: boolean} = {}): HTMLElement {
   if (!analysis.ood) return html`<p class="muted">This model has no OOD gate: every image is predicted.</p>`;
   const {scores, decision, inDistribution} = analysis.ood;
   const value = scores[decision.score];
   const rule = `${decision.score.toUpperCase()} ${value.toFixed(4)} ${inDistribution ? (decision.inDistributionWhen === "above" ? ">" : "<") : decision.inDistributionWhen === "above" ? "≤" : "≥"} ${decision.threshold.toFixed(4)}`;
-  if (inDistribution) return html`<p class="verdict verdict--in" role="status">✓ <b>In distribution</b>: the autoencoder reconstructs it like the training images (${rule}).</p>`;
+  const whose = userGate ? " (your threshold)" : "";
+  if (inDistribution) return html`<p class="verdict verdict--in" role="status">✓ <b>In distribution</b>: its scores are like the training images' (${rule}${whose}).</p>`;
   if (analysis.predictedDespiteRejection)
-    return html`<p class="verdict verdict--forced" role="alert">⚠ <b>Rejected as out of distribution</b> (${rule}), <b>predicted anyway</b> because you asked: the model was not trained on images like this one, so treat these outputs with great caution.</p>`;
-  return html`<p class="verdict verdict--out" role="alert">✕ <b>Rejected as out of distribution</b> (${rule}): this does not look like the chest X-rays the model was trained on, so no prediction is shown. Switch on "Predict images the OOD gate rejects" to see one anyway.</p>`;
+    return html`<p class="verdict verdict--forced" role="alert">⚠ <b>Rejected as out of distribution</b> (${rule}${whose}), <b>predicted anyway</b>${asked ? " because you asked" : " to show what the model does with it"}: the model was not trained on images like this one, so treat these outputs with great caution.</p>`;
+  return html`<p class="verdict verdict--out" role="alert">✕ <b>Rejected as out of distribution</b> (${rule}${whose}): this does not look like the chest X-rays the model was trained on, so no prediction is shown. Switch on "Predict images the OOD gate rejects" to see one anyway.</p>`;
 }
 
 export function timingTable(timings: Record<string, number>): HTMLElement | SVGElement {

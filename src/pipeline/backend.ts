@@ -59,3 +59,22 @@ export async function selectBackend(prefer: BackendName[]): Promise<BackendName>
   }
   throw new Error(`No TF.js backend could start (${failures.join("; ")})`);
 }
+
+/** Milliseconds of a few DenseNet-like convolutions (what dominates the workbench's compute) on the current backend: median of 3 after a warm-up. */
+export function probeBackend(): number {
+  const times: number[] = [];
+  // Deterministic inputs: TF.js's random ops need seedrandom, which Framework's bundle of it breaks.
+  const x = tf.linspace(0, 1, 56 * 56 * 32).reshape([1, 56, 56, 32]) as tf.Tensor4D;
+  const w = tf.linspace(-0.1, 0.1, 3 * 3 * 32 * 32).reshape([3, 3, 32, 32]) as tf.Tensor4D;
+  try {
+    for (let i = 0; i < 4; i++) {
+      const start = performance.now();
+      tf.tidy(() => tf.conv2d(tf.relu(tf.conv2d(x, w, 1, "same")), w, 1, "same").mean().dataSync());
+      if (i > 0) times.push(performance.now() - start);
+    }
+  } finally {
+    tf.dispose([x, w]);
+  }
+  return times.sort((a, b) => a - b)[1]!;
+}
+

@@ -1,0 +1,178 @@
+/**
+ * One workbench state for every page: the model, the image(s), the finding, the resize mode, every
+ * threshold and the backend. It lives in sessionStorage (so it follows the user from page to page
+ * in this tab) and in the address (so a link or a reload restores the view); uploaded images live
+ * in this browser's IndexedDB and are never put in an address. Pages read it when they open and
+ * write it when the user changes something; a change made on one page (a threshold on Prediction)
+ * is what every other page uses.
+ */
+import {
+  currentImage,
+  mergeState,
+  modelKey,
+  stateFromParams,
+  stateToParams,
+  type ImageRef,
+  type ModelThresholds,
+  type WorkbenchState
+} from "./workbench-params.js";
+
+export * from "./workbench-params.js";
+
+const STORAGE_KEY = "cxr-workbench-state";
+const DB_NAME = "cxr-workbench-uploads";
+const STORE = "images";
+/** Uploads kept at most (the oldest go first): this is a working set, not an archive. */
+const MAX_UPLOADS = 64;
+
+type Listener = (state: WorkbenchState) => void;
+
+function remembered(): Partial<WorkbenchState> | null {
+  try {
+    return JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? "null");
+  } catch {
+    return null;
+  }
+}
+
+let state: WorkbenchState = mergeState(remembered(), stateFromParams(new URLSearchParams(location.search)));
+const listeners = new Set<Listener>();
+
+function persist(): void {
+  try {
+    sessionStorage.setItem(STORAGE_KEY, JSON.stringify(state));
+  } catch {
+    // Storage refused (private mode, quota): the state still holds for this page.
+  }
+  const params = stateToParams(state, new URLSearchParams(location.search));
+  const query = params.toString();
+  const url = `${location.pathname}${query ? `?${query}` : ""}${location.hash}`;
+  if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(history.state, "", url);
+  linkPages(query);
+  document.documentElement.classList.toggle("projector", state.projector);
+}
+
+/** Page links (sidebar, pager, "next page") carry the state's address, so "open in a new tab" keeps it. */
+function linkPages(query: string): void {
+  for (const a of document.querySelectorAll<HTMLAnchorElement>("#observablehq-sidebar a[href], .observablehq-pager a[href], a[data-workbench-link]")) {
+    const url = new URL(a.href, location.href);
+    if (url.origin !== location.origin || !url.pathname.endsWith(".html")) continue;
+    url.search = query;
+    a.href = url.pathname + url.search + url.hash;
+  }
+}
+
+export const workbench = {
+  get(): WorkbenchState {
+    return state;
+  },
+  /** Changes part of the state; every subscriber (and the address, and the storage) follows. */
+  update(patch: Partial<WorkbenchState>): void {
+    state = {...state, ...patch};
+    persist();
+    for (const listener of listeners) listener(state);
+  },
+  subscribe(listener: Listener): () => void {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  },
+  /** The thresholds of the current model (those set on any page). */
+  thresholds(model = state.model): ModelThresholds {
+    return state.thresholds[modelKey(model)] ?? {};
+  },
+  setThresholds(patch: ModelThresholds, model = state.model): void {
+    const key = modelKey(model);
+    const current = state.thresholds[key] ?? {};
+    const next: ModelThresholds = {...current, ...patch, findings: {...current.findings, ...patch.findings}};
+    if (patch.gate === undefined && "gate" in patch) delete next.gate;
+    workbench.update({thresholds: {...state.thresholds, [key]: next}});
+  },
+  resetThresholds(model = state.model): void {
+    const thresholds = {...state.thresholds};
+    delete thresholds[modelKey(model)];
+    workbench.update({thresholds});
+  },
+  current(): ImageRef | null {
+    return currentImage(state);
+  }
+};
+
+if (typeof document !== "undefined") {
+  persist();
+  // Framework draws the sidebar and pager after the page's module starts: link them once it has.
+  addEventListener("DOMContentLoaded", () => linkPages(stateToParams(state, new URLSearchParams(location.search)).toString()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Uploaded images: bytes in IndexedDB, keyed by an id; only the id and the name go in the state.
+
+function openUploads(): Promise<IDBDatabase | null> {
+  if (typeof indexedDB === "undefined") return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const request = indexedDB.open(DB_NAME, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => resolve(null);
+  });
+}
+
+function requestDone<T>(request: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+/** Keeps uploaded files in this browser (never sent anywhere) and returns their references. */
+export async function saveUploads(files: File[]): Promise<ImageRef[]> {
+  const refs: ImageRef[] = [];
+  const db = await openUploads();
+  const fallback = new Map<string, Uint8Array>();
+  for (const file of files) {
+    const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let stored = false;
+    if (db) {
+      try {
+        const tx = db.transaction(STORE, "readwrite");
+        await requestDone(tx.objectStore(STORE).put({name: file.name, bytes: bytes.buffer, savedAt: Date.now()}, id));
+        stored = true;
+      } catch {
+        // Quota or a private window: the image works on this page, but will not follow to the next.
+      }
+    }
+    if (!stored) fallback.set(id, bytes);
+    refs.push({kind: "upload", id, name: file.name});
+  }
+  for (const [id, bytes] of fallback) memoryUploads.set(id, bytes);
+  if (db) await pruneUploads(db, new Set(refs.map((r) => (r.kind === "upload" ? r.id : ""))));
+  return refs;
+}
+
+const memoryUploads = new Map<string, Uint8Array>();
+
+async function pruneUploads(db: IDBDatabase, keep: Set<string>): Promise<void> {
+  try {
+    const keys = (await requestDone(db.transaction(STORE).objectStore(STORE).getAllKeys())) as string[];
+    const referenced = new Set([...keep, ...state.images.flatMap((i) => (i.kind === "upload" ? [i.id] : []))]);
+    const old = keys.filter((k) => !referenced.has(k)).sort();
+    const excess = Math.max(0, keys.length - MAX_UPLOADS);
+    const tx = db.transaction(STORE, "readwrite");
+    for (const key of old.slice(0, Math.max(excess, 0))) tx.objectStore(STORE).delete(key);
+  } catch {
+    // Pruning is housekeeping only.
+  }
+}
+
+/** The bytes of an uploaded image, or null when this browser no longer has them. */
+export async function readUpload(id: string): Promise<Uint8Array | null> {
+  if (memoryUploads.has(id)) return memoryUploads.get(id)!;
+  const db = await openUploads();
+  if (!db) return null;
+  try {
+    const value = (await requestDone(db.transaction(STORE).objectStore(STORE).get(id))) as {bytes: ArrayBuffer} | undefined;
+    return value ? new Uint8Array(value.bytes) : null;
+  } catch {
+    return null;
+  }
+}

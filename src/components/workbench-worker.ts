@@ -1,0 +1,115 @@
+/**
+ * A page's handle on the analysis worker (src/workers/analysis-worker.ts): the model is loaded and
+ * every analysis runs there, so the page never freezes while a model computes. Calls are queued in
+ * the worker and answered in order; each may report progress.
+ */
+import {FileAttachment} from "observablehq:stdlib";
+import type {AnalyseOptions} from "../pipeline/analyse.js";
+import type {BackendName} from "../pipeline/backend.js";
+import {WASM_FILES} from "./backend.js";
+import type {ModelChoice} from "./model-loader.js";
+import type {ModelSpec, WorkerBackend, WorkerImage, WorkerModelInfo} from "./worker-protocol.js";
+
+export type {WorkerImage} from "./worker-protocol.js";
+
+const WORKER_SCRIPT = FileAttachment("../data/analysis-worker.js");
+
+type Pending = {resolve: (value: never) => void; reject: (error: Error) => void; progress?: (text: string, fraction?: number) => void};
+
+/** An error thrown in the worker, with its name and code (e.g. ImageDecodeError's) kept. */
+export class WorkerCallError extends Error {
+  readonly code: string | undefined;
+  constructor(name: string, message: string, code?: string) {
+    super(message);
+    this.name = name;
+    this.code = code;
+  }
+}
+
+export class AnalysisWorker {
+  private worker: Worker;
+  private next = 1;
+  private pending = new Map<number, Pending>();
+  private crashed: Error | null = null;
+
+  constructor(url: string) {
+    this.worker = new Worker(url, {type: "module", name: "cxr-analysis"});
+    this.worker.onmessage = (event: MessageEvent) => {
+      const {id, progress, result, error} = event.data as {id: number; progress?: {text: string; fraction?: number}; result?: unknown; error?: {name: string; message: string; code?: string}};
+      const call = this.pending.get(id);
+      if (!call) return;
+      if (progress) return call.progress?.(progress.text, progress.fraction);
+      this.pending.delete(id);
+      if (error) call.reject(new WorkerCallError(error.name, error.message, error.code));
+      else call.resolve(result as never);
+    };
+    this.worker.onerror = (event) => {
+      // A crash (out of memory, a script that failed to load) fails every waiting call, clearly.
+      this.crashed = new Error(`the analysis worker stopped: ${event.message || "it could not start"}`);
+      for (const call of this.pending.values()) call.reject(this.crashed);
+      this.pending.clear();
+    };
+  }
+
+  call<T>(method: string, args: unknown[] = [], progress?: (text: string, fraction?: number) => void, transfer: Transferable[] = []): Promise<T> {
+    if (this.crashed) return Promise.reject(this.crashed);
+    const id = this.next++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, {resolve: resolve as (value: never) => void, reject, progress});
+      this.worker.postMessage({id, method, args}, transfer);
+    });
+  }
+
+  terminate(): void {
+    this.worker.terminate();
+    for (const call of this.pending.values()) call.reject(new Error("the page closed the analysis worker"));
+    this.pending.clear();
+  }
+}
+
+const absolute = (href: string) => new URL(href, location.href).href;
+
+/** A model loaded in a worker: the card and what the pages show about it, and its calls. */
+export interface RemoteModel extends WorkerModelInfo {
+  worker: AnalysisWorker;
+  /** Decode and analyse image bytes in the worker (the bytes are copied, not moved). */
+  analyse(bytes: Uint8Array, name: string, options?: AnalyseOptions & {displaySize?: number}): Promise<WorkerImage>;
+  /** A pipeline study function (src/pipeline/explain/study.ts) on this model's classifier. */
+  run<T>(method: "timedRawMaps" | "perturbedViews" | "blackScores", ...args: unknown[]): Promise<T>;
+  memory(): Promise<{numTensors: number; numBytes: number}>;
+  dispose(): void;
+}
+
+function specOf(choice: ModelChoice): ModelSpec {
+  if (choice.kind === "site") return {kind: "site", name: choice.bundle.name, title: choice.bundle.title, href: absolute(choice.bundle.pack.href), size: choice.bundle.pack.size};
+  if (choice.kind === "folder") return {kind: "folder", files: choice.files};
+  return {kind: "url", model: choice.model, ood: choice.ood, base: location.href};
+}
+
+/**
+ * Starts a worker, picks its backend by measurement and loads the chosen model there, reporting
+ * progress. `prefer` is the backends to measure (a forced one first skips the others).
+ */
+export async function loadRemoteModel(choice: ModelChoice, onProgress: (text: string, fraction?: number) => void, {prefer = ["wasm", "webgl"] as BackendName[]} = {}): Promise<RemoteModel> {
+  const worker = new AnalysisWorker(absolute(await WORKER_SCRIPT.url()));
+  try {
+    onProgress("Starting the analysis worker and measuring its TF.js backends");
+    const wasmPaths = Object.fromEntries(Object.entries(WASM_FILES).map(([name, href]) => [name, absolute(href)]));
+    await worker.call<WorkerBackend>("init", [{wasmPaths, prefer}]);
+    const info = await worker.call<WorkerModelInfo>("loadModel", [specOf(choice)], onProgress);
+    return {
+      ...info,
+      worker,
+      analyse: (bytes, name, options = {}) => {
+        const {displaySize, ...rest} = options;
+        return worker.call<WorkerImage>("analyse", [{bytes, name, options: rest, displaySize}]);
+      },
+      run: <T>(method: string, ...args: unknown[]) => worker.call<T>(method, args),
+      memory: () => worker.call("memory"),
+      dispose: () => worker.terminate()
+    };
+  } catch (error) {
+    worker.terminate();
+    throw error;
+  }
+}

@@ -1,0 +1,40 @@
+/** What the page and the analysis worker (src/workers/analysis-worker.ts) send each other. */
+import type {Analysis} from "../pipeline/analyse.js";
+import type {BackendName} from "../pipeline/backend.js";
+import type {Card, OodDecision} from "../pipeline/bundle/card.js";
+import type {DecodedImage} from "../pipeline/image/types.js";
+
+/** Where the worker reads a model from: URLs are absolute (the worker's own URL is elsewhere). */
+export type ModelSpec =
+  | {kind: "site"; name: string; title: string; href: string; size?: number}
+  | {kind: "folder"; files: File[]}
+  | {kind: "url"; model: string; ood?: string; base: string};
+
+export interface WorkerBackend {
+  name: BackendName;
+  probeMs: Partial<Record<BackendName, number>>;
+  reason: string;
+}
+
+export interface WorkerModelInfo {
+  card: Card;
+  kind: string;
+  description: string;
+  loadMs: number;
+  fromCache: boolean;
+  fastPathVerified: boolean;
+  oodDecision: OodDecision | null;
+  oodInputSize: number | null;
+  backend: WorkerBackend;
+}
+
+export interface WorkerImage {
+  name: string;
+  /** The decoded image's facts; its full-size pixels stay in the worker. */
+  decoded: Omit<DecodedImage, "data">;
+  analysis: Analysis;
+  /** The grey square the maps are drawn over: size x size in [0, 1]. */
+  size: number;
+  pixels: Float32Array;
+  timings: Record<string, number>;
+}

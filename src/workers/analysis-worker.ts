@@ -1,0 +1,167 @@
+/**
+ * The workbench's model compute, off the page's main thread. A page starts this worker
+ * (src/components/workbench-worker.ts), which loads one model and answers calls with plain
+ * arrays and numbers; no tensor crosses the boundary and none outlives a call. Bundled by
+ * esbuild into one file (src/data/analysis-worker.js.ts), served by the site itself.
+ *
+ * Messages in:  {id, method, args}
+ * Messages out: {id, progress: {text, fraction}} while working, then {id, result} or {id, error}.
+ */
+import * as tf from "@tensorflow/tfjs";
+import {analyse, type AnalyseOptions} from "../pipeline/analyse.js";
+import {probeBackend, type BackendName} from "../pipeline/backend.js";
+import {loadBundle, type Bundle} from "../pipeline/bundle/load.js";
+import {decodePack, packSource} from "../pipeline/bundle/pack.js";
+import {folderSources, sameOriginUrl} from "../pipeline/bundle/folder-source.js";
+import {urlSource} from "../pipeline/bundle/source.js";
+import {blackScores, perturbedViews, timedRawMaps} from "../pipeline/explain/study.js";
+import {decodeImage} from "../pipeline/image/index.js";
+import type {DecodedImage} from "../pipeline/image/types.js";
+import {prepare, type ResizeMode} from "../pipeline/preprocess.js";
+import {initBackend} from "../pipeline/wasm-backend.js";
+import {fetchCached} from "../components/site-cache.js";
+import type {ModelSpec, WorkerBackend, WorkerImage, WorkerModelInfo} from "../components/worker-protocol.js";
+
+let bundle: Bundle | null = null;
+let backend: WorkerBackend | null = null;
+
+type Progress = (text: string, fraction?: number) => void;
+
+async function init({wasmPaths, prefer}: {wasmPaths: Record<string, string>; prefer: BackendName[]}): Promise<WorkerBackend> {
+  // The fastest backend that starts here, by a short measurement (as the pages did before).
+  const probeMs: Partial<Record<BackendName, number>> = {};
+  const failures: string[] = [];
+  for (const name of prefer) {
+    try {
+      if ((await initBackend({prefer: [name], wasmPaths})) === name) probeMs[name] = probeBackend();
+    } catch (error) {
+      failures.push(`${name}: ${(error as Error).message}`);
+    }
+  }
+  const ranked = (Object.entries(probeMs) as [BackendName, number][]).sort((a, b) => a[1] - b[1]);
+  const name = ranked[0]?.[0] ?? (await initBackend({prefer: ["cpu"]}));
+  await initBackend({prefer: [name], wasmPaths});
+  const reason = ranked.length > 1 ? `fastest by measurement in the worker (${ranked.map(([n, ms]) => `${n} ${ms.toFixed(1)} ms`).join(", ")})` : ranked.length ? "the only backend that started in the worker" : "no accelerated backend started";
+  backend = {name, probeMs, reason: reason + (failures.length ? `; ${failures.join("; ")}` : "")};
+  return backend;
+}
+
+async function loadModel(spec: ModelSpec, progress: Progress): Promise<WorkerModelInfo> {
+  const start = performance.now();
+  bundle?.dispose();
+  bundle = null;
+  let fromCache = false;
+  const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+  const onFile = (event: {model: string; loadedFiles: number; totalFiles: number}) =>
+    progress(`Reading ${event.model} weights: shard ${Math.min(event.loadedFiles + 1, event.totalFiles)} of ${event.totalFiles}`, event.loadedFiles / Math.max(1, event.totalFiles));
+  let description: string;
+  if (spec.kind === "site") {
+    description = spec.title;
+    const bytes = await fetchCached(spec.href, (p) => {
+      fromCache = p.fromCache;
+      const total = p.totalBytes || spec.size || 0;
+      progress(
+        p.fromCache ? `Read ${mb(p.loadedBytes)} MB from this browser's cache` : total ? `Reading the model from this machine: ${mb(p.loadedBytes)} of ${mb(total)} MB` : `Reading the model from this machine: ${mb(p.loadedBytes)} MB`,
+        total ? p.loadedBytes / total : undefined
+      );
+    }, spec.size);
+    progress("Building the graphs and warming up");
+    bundle = await loadBundle(packSource(decodePack(bytes, spec.name), spec.name));
+  } else if (spec.kind === "folder") {
+    const sources = folderSources(spec.files);
+    description = sources.description;
+    bundle = await loadBundle(sources.model, {ood: sources.ood, onProgress: onFile});
+  } else {
+    const model = sameOriginUrl(spec.model, spec.base);
+    const ood = spec.ood ? sameOriginUrl(spec.ood, spec.base) : undefined;
+    description = ood ? `${model} with ${ood}` : model;
+    bundle = await loadBundle(urlSource(model), {ood: ood ? urlSource(ood) : undefined, onProgress: onFile});
+  }
+  progress("Ready", 1);
+  return {
+    card: bundle.card,
+    kind: bundle.kind,
+    description,
+    loadMs: performance.now() - start,
+    fromCache,
+    fastPathVerified: bundle.warmUp.fastPath.verified,
+    oodDecision: bundle.autoencoder?.spec.decision ?? null,
+    oodInputSize: bundle.autoencoder?.spec.inputSize ?? null,
+    backend: backend ?? {name: tf.getBackend() as BackendName, probeMs: {}, reason: "default"}
+  };
+}
+
+function need(): Bundle {
+  if (!bundle) throw new Error("no model is loaded in the worker");
+  return bundle;
+}
+
+/** The decoded image without its full-size pixels (which stay here): what a page shows about it. */
+function describe(decoded: DecodedImage): WorkerImage["decoded"] {
+  return {width: decoded.width, height: decoded.height, channels: decoded.channels, format: decoded.format, bitDepth: decoded.bitDepth, info: decoded.info};
+}
+
+/** Square grey pixels of the image at `size`, as the model would see them with `resize`. */
+function squarePixels(decoded: DecodedImage, size: number, resize: ResizeMode): Float32Array {
+  const prepared = prepare(decoded, size, resize);
+  try {
+    return prepared.pixels.dataSync().slice() as Float32Array;
+  } finally {
+    prepared.pixels.dispose();
+  }
+}
+
+/** Decode, analyse, and the square the page draws maps over (`displaySize`, default the model's input). */
+function analyseImage({bytes, name, options, displaySize}: {bytes: Uint8Array; name: string; options: AnalyseOptions; displaySize?: number}): WorkerImage {
+  const model = need();
+  const start = performance.now();
+  const decoded = decodeImage(bytes, {name});
+  const decodeMs = performance.now() - start;
+  const analysis = analyse(model, decoded, options);
+  const size = displaySize ?? model.card.classifier.inputSize;
+  return {name, decoded: describe(decoded), analysis, size, pixels: squarePixels(decoded, size, analysis.resize), timings: {decode: decodeMs, ...analysis.timings}};
+}
+
+const STUDY = {
+  timedRawMaps: (pixels: Float32Array, size: number, classIndex: number, methods: Parameters<typeof timedRawMaps>[4], options?: Parameters<typeof timedRawMaps>[5]) =>
+    timedRawMaps(need().classifier, pixels, size, classIndex, methods, options),
+  perturbedViews: (pixels: Float32Array, size: number, maps: Parameters<typeof perturbedViews>[3], classIndex: number, alpha: number) =>
+    perturbedViews(need().classifier, pixels, size, maps, classIndex, alpha),
+  blackScores: (pixels: Float32Array, size: number, maps: Parameters<typeof blackScores>[3], classIndex: number, alphas: number[]) =>
+    blackScores(need().classifier, pixels, size, maps, classIndex, alphas)
+};
+
+async function handle(method: string, args: unknown[], progress: Progress): Promise<unknown> {
+  switch (method) {
+    case "init":
+      return init(args[0] as never);
+    case "loadModel":
+      return loadModel(args[0] as ModelSpec, progress);
+    case "analyse":
+      return analyseImage(args[0] as never);
+    case "memory":
+      return {numTensors: tf.memory().numTensors, numBytes: tf.memory().numBytes};
+    case "dispose":
+      bundle?.dispose();
+      bundle = null;
+      return null;
+    default:
+      if (method in STUDY) return (STUDY[method as keyof typeof STUDY] as (...a: unknown[]) => unknown)(...args);
+      throw new Error(`the analysis worker has no method ${method}`);
+  }
+}
+
+// One call at a time, in order: TF.js work is synchronous, and a queue keeps replies in order.
+let queue: Promise<void> = Promise.resolve();
+self.onmessage = (event: MessageEvent<{id: number; method: string; args: unknown[]}>) => {
+  const {id, method, args} = event.data;
+  queue = queue.then(async () => {
+    const progress: Progress = (text, fraction) => self.postMessage({id, progress: {text, fraction}});
+    try {
+      self.postMessage({id, result: await handle(method, args, progress)});
+    } catch (error) {
+      const e = error as Error & {code?: string};
+      self.postMessage({id, error: {name: e?.name ?? "Error", message: e?.message ?? String(error), code: e?.code}});
+    }
+  });
+};
