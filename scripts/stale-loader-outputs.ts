@@ -1,8 +1,9 @@
 /**
  * Framework re-runs a data loader only when its cached output is older than the loader file; it
- * does not know that `bundle-*.pack` and `audit-tables.pack` are made from `models/`. After a bundle
- * is retrained, this removes those cached outputs (run before `npm start` and `npm run build`) so
- * the site never serves an old model beside its new card.
+ * does not know that `bundle-*.pack` and `audit-tables.pack` are made from `models/`, or that
+ * `analysis-worker.js` is bundled from `src/`. This removes such cached outputs when their inputs
+ * are newer (run before `npm start` and `npm run build`), so the site never serves an old model
+ * beside its new card, or an old worker beside new pages.
  */
 import {existsSync, readdirSync, rmSync, statSync} from "node:fs";
 import path from "node:path";
@@ -26,6 +27,9 @@ const auditModel = process.env.CXR_AUDIT_MODEL ? path.resolve(process.env.CXR_AU
 const inputs: Record<string, string[]> = {"audit-tables.pack": [auditModel]};
 if (existsSync(path.join(root, "models")))
   for (const name of readdirSync(path.join(root, "models"))) inputs[`bundle-${name}.pack`] = [path.join(root, "models", name)];
+
+// The analysis worker is bundled from the pipeline's sources: any change to them makes it again.
+inputs["analysis-worker.js"] = [path.join(root, "src/workers"), path.join(root, "src/pipeline"), path.join(root, "src/components")];
 
 for (const [output, folders] of Object.entries(inputs)) {
   const file = path.join(cache, output);

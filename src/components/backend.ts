@@ -56,3 +56,12 @@ export async function initPageBackend(candidates: BackendName[] = ["wasm", "webg
   sessionStorage.setItem(CHOICE_KEY, JSON.stringify(choice));
   return choice;
 }
+
+/**
+ * The main thread's backend where the models run in a worker: only small work is left here
+ * (upsampling a map for display), which the cpu backend does at once, with no WebGL shader
+ * compilation and no wasm download.
+ */
+export async function initDisplayBackend(): Promise<void> {
+  await selectBackend(["cpu"]);
+}

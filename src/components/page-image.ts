@@ -1,38 +1,34 @@
 /**
  * The explanation pages' starting point: the chosen image decoded, its OOD verdict and predictions
- * (analyse with no maps), and the grey square the model sees as a plain array, so later cells can
- * rebuild tensors inside tf.tidy and no tensor lives between cells.
+ * (analysed in the worker with no maps, decided by the workbench's thresholds), and the grey
+ * square the model sees as a plain array, so later calls can send it back to the worker.
  */
-import * as tf from "@tensorflow/tfjs";
-import {analyse, type Analysis} from "../pipeline/analyse.js";
-import {decodeImage} from "../pipeline/image/index.js";
+import type {Analysis} from "../pipeline/analyse.js";
 import type {DecodedImage} from "../pipeline/image/types.js";
-import {prepare} from "../pipeline/preprocess.js";
+import {applyThresholds} from "../pipeline/thresholds.js";
 import type {ChosenImage} from "./image-chooser.js";
-import type {LoadedModel} from "./model-loader.js";
+import {workbench} from "./workbench-state.js";
+import type {RemoteModel} from "./workbench-worker.js";
 
 export interface PageImage {
   name: string;
   samplePath?: string;
-  decoded: DecodedImage;
+  decoded: Omit<DecodedImage, "data">;
   /** OOD verdict and predictions (every image is predicted; the verdict says when it should not be trusted). */
-  analysis: Analysis;
+  analysis: Analysis & {userThresholds?: {gate: boolean; findings: string[]}};
   /** The classifier's input size S and the grey S x S pixels in [0, 1]. */
   size: number;
   pixels: Float32Array;
 }
 
-export async function readPageImage(image: ChosenImage, loaded: LoadedModel): Promise<PageImage> {
-  const decoded = decodeImage(await image.bytes(), {name: image.name});
-  const analysis = analyse(loaded.bundle, decoded, {methods: [], predictRejected: true});
-  const size = loaded.bundle.card.classifier.inputSize;
-  const prepared = prepare(decoded, size, analysis.resize);
-  const pixels = prepared.pixels.dataSync().slice() as Float32Array;
-  tf.dispose(prepared.pixels);
-  return {name: image.name, samplePath: image.samplePath, decoded, analysis, size, pixels};
+export async function readPageImage(image: ChosenImage, loaded: RemoteModel): Promise<PageImage> {
+  const size = loaded.card.classifier.inputSize;
+  const result = await loaded.analyse(await image.bytes(), image.name, {methods: [], predictRejected: true, displaySize: size});
+  const analysis = applyThresholds(result.analysis, workbench.thresholds(), {scaleUpper: loaded.card.scaleUpper});
+  return {name: image.name, samplePath: image.samplePath, decoded: result.decoded, analysis, size, pixels: result.pixels};
 }
 
-/** Lets the page paint (a progress line) before the next long synchronous step. */
+/** Lets the page paint (a progress line) before the next step. */
 export function nextFrame(): Promise<void> {
   return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }

@@ -88,3 +88,38 @@ export async function fetchCached(href: string, onProgress?: (progress: FetchPro
   return bytes;
 }
 
+
+const RESULTS = "cxr-workbench-results";
+
+/**
+ * A result that depends only on site files (a bundle and its samples), computed once per browser
+ * and kept in IndexedDB under `key` (which must name those files' hashed URLs), so a second visit
+ * shows it at once. A null or undefined result (work cancelled) is not kept.
+ */
+export async function cachedComputation<T>(key: string, compute: () => Promise<T>): Promise<T> {
+  const db = typeof indexedDB === "undefined" ? null : await new Promise<IDBDatabase | null>((resolve) => {
+    const request = indexedDB.open(RESULTS, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore("results");
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => resolve(null);
+  });
+  if (db) {
+    const hit = await new Promise<T | undefined>((resolve) => {
+      const request = db.transaction("results").objectStore("results").get(key);
+      request.onsuccess = () => resolve(request.result as T | undefined);
+      request.onerror = () => resolve(undefined);
+    });
+    if (hit !== undefined) return hit;
+  }
+  const value = await compute();
+  if (db && value !== null && value !== undefined) {
+    await new Promise<void>((resolve) => {
+      const transaction = db.transaction("results", "readwrite");
+      transaction.objectStore("results").put(value, key);
+      transaction.oncomplete = () => resolve();
+      transaction.onerror = () => resolve();
+      transaction.onabort = () => resolve();
+    });
+  }
+  return value;
+}

@@ -86,16 +86,27 @@ function specOf(choice: ModelChoice): ModelSpec {
   return {kind: "url", model: choice.model, ood: choice.ood, base: location.href};
 }
 
+/** Starts an analysis worker on the fastest backend it measures (or the one forced in `prefer`). */
+export async function startAnalysisWorker({prefer = ["wasm", "webgl"], onProgress}: {prefer?: BackendName[]; onProgress?: (text: string, fraction?: number) => void} = {}): Promise<AnalysisWorker> {
+  const worker = new AnalysisWorker(absolute(await WORKER_SCRIPT.url()));
+  onProgress?.("Starting the analysis worker and measuring its TF.js backends");
+  const wasmPaths = Object.fromEntries(Object.entries(WASM_FILES).map(([name, href]) => [name, absolute(href)]));
+  try {
+    await worker.call<WorkerBackend>("init", [{wasmPaths, prefer}]);
+  } catch (error) {
+    worker.terminate();
+    throw error;
+  }
+  return worker;
+}
+
 /**
- * Starts a worker, picks its backend by measurement and loads the chosen model there, reporting
+ * Starts a worker (or uses the one given), picks its backend by measurement and loads the chosen model there, reporting
  * progress. `prefer` is the backends to measure (a forced one first skips the others).
  */
-export async function loadRemoteModel(choice: ModelChoice, onProgress: (text: string, fraction?: number) => void, {prefer = ["wasm", "webgl"] as BackendName[]} = {}): Promise<RemoteModel> {
-  const worker = new AnalysisWorker(absolute(await WORKER_SCRIPT.url()));
+export async function loadRemoteModel(choice: ModelChoice, onProgress: (text: string, fraction?: number) => void, {prefer, worker: given}: {prefer?: BackendName[]; worker?: AnalysisWorker} = {}): Promise<RemoteModel> {
+  const worker = given ?? (await startAnalysisWorker({prefer, onProgress}));
   try {
-    onProgress("Starting the analysis worker and measuring its TF.js backends");
-    const wasmPaths = Object.fromEntries(Object.entries(WASM_FILES).map(([name, href]) => [name, absolute(href)]));
-    await worker.call<WorkerBackend>("init", [{wasmPaths, prefer}]);
     const info = await worker.call<WorkerModelInfo>("loadModel", [specOf(choice)], onProgress);
     return {
       ...info,
@@ -106,7 +117,7 @@ export async function loadRemoteModel(choice: ModelChoice, onProgress: (text: st
       },
       run: <T>(method: string, ...args: unknown[]) => worker.call<T>(method, args),
       memory: () => worker.call("memory"),
-      dispose: () => worker.terminate()
+      dispose: () => (given ? void worker.call("dispose") : worker.terminate())
     };
   } catch (error) {
     worker.terminate();

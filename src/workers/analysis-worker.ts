@@ -122,6 +122,36 @@ function analyseImage({bytes, name, options, displaySize}: {bytes: Uint8Array; n
   return {name, decoded: describe(decoded), analysis, size, pixels: squarePixels(decoded, size, analysis.resize), timings: {decode: decodeMs, ...analysis.timings}};
 }
 
+/**
+ * What the Preprocessing page shows of one image, without a model: the grey original (reduced to
+ * at most `displayMax` px a side for drawing), the region that becomes the square inputs (in the
+ * original's coordinates), and the square inputs themselves.
+ */
+function preprocessImage({bytes, name, sizes, mode, displayMax = 768}: {bytes: Uint8Array; name: string; sizes: number[]; mode: ResizeMode; displayMax?: number}) {
+  const decoded = decodeImage(bytes, {name});
+  const squares = sizes.map((size) => {
+    const prepared = prepare(decoded, size, mode);
+    try {
+      return {size, box: prepared.box, pixels: prepared.pixels.dataSync().slice() as Float32Array};
+    } finally {
+      prepared.pixels.dispose();
+    }
+  });
+  const scale = Math.min(1, displayMax / Math.max(decoded.width, decoded.height));
+  const width = Math.max(1, Math.round(decoded.width * scale));
+  const height = Math.max(1, Math.round(decoded.height * scale));
+  const grey = tf.tidy(() => {
+    const image = tf.tensor3d(decoded.data, [decoded.height, decoded.width, decoded.channels]);
+    const g = decoded.channels === 1 ? image : image.mul(tf.tensor1d([0.299, 0.587, 0.114])).sum(-1, true);
+    return (scale < 1 ? tf.image.resizeBilinear(g as tf.Tensor3D, [height, width], false, true) : g).reshape([height * width]);
+  });
+  try {
+    return {decoded: describe(decoded), grey: grey.dataSync().slice() as Float32Array, greyWidth: width, greyHeight: height, scale, squares};
+  } finally {
+    grey.dispose();
+  }
+}
+
 const STUDY = {
   timedRawMaps: (pixels: Float32Array, size: number, classIndex: number, methods: Parameters<typeof timedRawMaps>[4], options?: Parameters<typeof timedRawMaps>[5]) =>
     timedRawMaps(need().classifier, pixels, size, classIndex, methods, options),
@@ -139,6 +169,8 @@ async function handle(method: string, args: unknown[], progress: Progress): Prom
       return loadModel(args[0] as ModelSpec, progress);
     case "analyse":
       return analyseImage(args[0] as never);
+    case "preprocess":
+      return preprocessImage(args[0] as never);
     case "memory":
       return {numTensors: tf.memory().numTensors, numBytes: tf.memory().numBytes};
     case "dispose":
