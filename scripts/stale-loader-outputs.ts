@@ -36,6 +36,6 @@ for (const [output, folders] of Object.entries(inputs)) {
   if (!existsSync(file)) continue;
   if (folders.some((folder) => newest(folder) > statSync(file).mtimeMs)) {
     rmSync(file);
-    console.log(`${output}: its model changed since it was made; it will be made again`);
+    console.log(`${output}: its inputs changed since it was made; it will be made again`);
   }
 }

@@ -12,6 +12,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {launchChromium, serveStatic, type ChromiumSession, type StaticServer, type WatchedPage} from "./helpers/browser.js";
 import {CHESTER_MODELS, chesterFixture, DATA_ROOT, REPO_ROOT} from "./helpers/paths.js";
 import {PAGE_CHECKS} from "./site-pages/index.js";
+import {expectSameImage, findingCall, longestTask, recordLongTasks, TOUR, verdictOf} from "./site-pages/workbench-tour.js";
 import {ParquetStore} from "../src/pipeline/node/audit/index.js";
 import {CONTENT_SECURITY_POLICY} from "../observablehq.config.js";
 
@@ -178,10 +179,83 @@ describe("the Analyse page", {timeout: 600_000}, () => {
   });
 });
 
+describe("the workbench as one tool", {timeout: 900_000}, () => {
+  it("carries an uploaded image through every page with the same verdict; thresholds set on Prediction and Out-of-distribution decide on Analyse; a reload keeps it all", async () => {
+    // A holdout-like image: a test-split radiograph that is not among the bundled samples, under a new name.
+    const folder = path.join(DATA_ROOT, "cxr-peds/test/PNEUMONIA");
+    const upload = path.join(work, "holdout-chest.jpeg");
+    copyFileSync(path.join(folder, readdirSync(folder).sort().at(-3)!), upload);
+    const name = "holdout-chest.jpeg";
+    const watched = await chromium.newPage();
+    const page = watched.page;
+    await page.setViewportSize({width: 1280, height: 900});
+    await recordLongTasks(page);
+    await page.goto(server.url("/index.html"));
+    await page.locator("#first-result").waitFor({timeout: 300_000});
+    await page.getByLabel("Open images").setInputFiles(upload);
+    await page.getByRole("heading", {name}).waitFor({timeout: 300_000});
+    const verdictText = await page.locator(".verdict").innerText();
+    const verdict = verdictOf(verdictText)!;
+    expect(verdict).not.toBeNull();
+    const longest: Record<string, number> = {analyse: await longestTask(page)};
+
+    // Every page, through the sidebar as a user clicks: the same image, the same verdict.
+    for (const stop of TOUR.slice(1)) {
+      await page.locator(`#observablehq-sidebar a[href*="${stop.page}.html"]`).first().click();
+      await expectSameImage(page, stop, name, verdict);
+      longest[stop.page] = await longestTask(page);
+    }
+
+    // A threshold set on Prediction flips Analyse's call for Pneumonia.
+    await page.locator('#observablehq-sidebar a[href*="index.html"]').first().click();
+    await page.getByRole("heading", {name}).waitFor({timeout: 300_000});
+    if (verdict === "out") await page.getByLabel("Predict images the OOD gate rejects").check();
+    const before = await findingCall(page, "Pneumonia");
+    const raw = Number(await page.locator('#finding-calls [data-finding="Pneumonia"]').getAttribute("data-raw"));
+    await page.locator('#observablehq-sidebar a[href*="prediction.html"]').first().click();
+    const box = page.getByRole("spinbutton", {name: "Threshold on the sigmoid output of Pneumonia"});
+    await box.waitFor({timeout: 120_000});
+    const flipped = before.call === "positive" ? Math.min(0.999, raw + (1 - raw) / 2) : raw / 2;
+    await box.fill(String(flipped));
+    await box.press("Enter");
+    await page.getByText(new RegExp(`At threshold ${flipped.toPrecision(4).replace(".", "\\.")}`)).waitFor({timeout: 60_000});
+    longest.prediction = await longestTask(page);
+    await page.locator('#observablehq-sidebar a[href*="index.html"]').first().click();
+    await page.getByRole("heading", {name}).waitFor({timeout: 300_000});
+    if (verdict === "out") await page.getByLabel("Predict images the OOD gate rejects").check();
+    const after = await findingCall(page, "Pneumonia");
+    expect(after.call).not.toBe(before.call);
+    expect(await page.locator("#thresholds-in-use").innerText()).toMatch(/Your thresholds are in use/);
+
+    // A gate set on Out-of-distribution (SSIM above this image's) rejects it on Analyse.
+    const ssim = Number(verdictText.match(/SSIM ([\d.]+)/)![1]);
+    await page.locator('#observablehq-sidebar a[href*="ood.html"]').first().click();
+    const gateBox = page.getByRole("spinbutton", {name: /Threshold on SSIM/});
+    await gateBox.waitFor({timeout: 120_000});
+    await gateBox.fill(String(Math.min(0.99, ssim + 0.01)));
+    await gateBox.press("Enter");
+    await expect.poll(async () => verdictOf(await page.locator("#current-verdict").innerText()), {timeout: 120_000}).toBe("out");
+    longest.ood = Math.max(longest.ood ?? 0, await longestTask(page));
+    await page.locator('#observablehq-sidebar a[href*="index.html"]').first().click();
+    await page.getByRole("heading", {name}).waitFor({timeout: 300_000});
+    expect(verdictOf(await page.locator(".verdict").innerText())).toBe("out");
+
+    // A reload keeps the image (from IndexedDB), the model and both thresholds (address and session).
+    await page.reload();
+    await page.getByRole("heading", {name}).waitFor({timeout: 300_000});
+    expect(verdictOf(await page.locator(".verdict").innerText())).toBe("out");
+    expect(page.url()).toMatch(/gate=ssim/);
+    expect(page.url()).not.toMatch(/holdout/);
+
+    for (const [stop, ms] of Object.entries(longest)) console.log(`longest main-thread task while analysing, ${stop}: ${ms.toFixed(0)} ms`);
+    await finish(watched, "workbench-tour");
+  });
+});
+
 describe("the Preprocessing page", {timeout: 600_000}, () => {
   it("shows the crop box and inputs, and crop versus stretch over the 24 originals", async () => {
     const watched = await open("/preprocessing.html");
-    await watched.page.getByText(/JPEG, \d+ x \d+, 8-bit, grey; TF\.js backend: (wasm|webgl)/).waitFor({timeout: 120_000});
+    await watched.page.getByText(/JPEG, \d+ x \d+, 8-bit, grey; decoded and resized in a background worker \(TF\.js (wasm|webgl)/).waitFor({timeout: 120_000});
     await expect.poll(() => watched.page.locator("canvas").count()).toBeGreaterThanOrEqual(3);
     const summary = watched.page.getByText(/Over 24 images: mean \|change\|/);
     await summary.waitFor({timeout: 240_000});

@@ -41,7 +41,7 @@ export async function imageChooser(samples: SampleImages, {multiple = true, defa
   // A path from an audit of the user's own data: they open the folder it is relative to.
   const dataFolder = folderPicker({label: "Open the folder the audit's paths are relative to"});
   dataFolder.hidden = true;
-  const node = html`<div class="image-chooser"><div><label for=${id}>Image</label> ${select}</div>${picker}${missing}${dataFolder}</div>` as HTMLElement & {value: ChosenImage[]};
+  const node = html`<div class="image-chooser"><div><label for=${id}>Bundled sample</label> ${select}</div>${picker}${missing}${dataFolder}</div>` as HTMLElement & {value: ChosenImage[]};
   const fromSample = (path: string): ChosenImage[] => {
     const bytes = samples.bytes(path);
     return bytes ? [{name: path.split("/").pop()!, samplePath: path, ref: {kind: "sample", path, name: path.split("/").pop()!}, bytes: async () => bytes}] : [];

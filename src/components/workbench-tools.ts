@@ -20,3 +20,19 @@ export function installWorkbenchTools(): void {
 }
 
 installWorkbenchTools();
+
+/**
+ * Inputs.range names only its number box; every slider on every page gets its form's label as its
+ * accessible name too (as labelSlider does for the ones a page names itself).
+ */
+function nameSliders(root: ParentNode): void {
+  for (const slider of root.querySelectorAll<HTMLInputElement>("input[type=range]:not([aria-label])")) {
+    const label = slider.closest("form")?.querySelector("label")?.textContent?.trim();
+    if (label) slider.setAttribute("aria-label", label);
+  }
+}
+
+if (typeof MutationObserver !== "undefined" && typeof document !== "undefined") {
+  nameSliders(document);
+  new MutationObserver(() => nameSliders(document)).observe(document.body, {childList: true, subtree: true});
+}

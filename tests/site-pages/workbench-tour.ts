@@ -1,0 +1,57 @@
+/**
+ * The workbench as one tool (issue 10), in a real Chromium on the built site: an image uploaded on
+ * Analyse (not a bundled sample) follows the user through every page with the same name and
+ * verdict; a threshold set on Prediction and a gate set on Out-of-distribution change Analyse's
+ * calls; a reload keeps everything. The longest main-thread task of each page is recorded with a
+ * PerformanceObserver for `longtask` and returned for the test to print.
+ */
+import type {Page} from "playwright-core";
+import {expect} from "vitest";
+
+/** Installs the long-task recorder before any page script runs (kept across navigations). */
+export async function recordLongTasks(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as {__longTasks: number[]};
+    w.__longTasks = [];
+    try {
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) w.__longTasks.push(entry.duration);
+      }).observe({type: "longtask", buffered: true});
+    } catch {
+      // No long-task timing in this browser: nothing recorded.
+    }
+  });
+}
+
+export async function longestTask(page: Page): Promise<number> {
+  return page.evaluate(() => Math.max(0, ...((window as unknown as {__longTasks?: number[]}).__longTasks ?? [])));
+}
+
+/** What each page shows as "the image" and its verdict, once its analysis is done. */
+export const TOUR: {page: string; ready: string; verdict: string; name: string}[] = [
+  {page: "index", ready: ".verdict", verdict: ".verdict", name: "#image-name"},
+  {page: "preprocessing", ready: "text=/decoded and resized in a background worker/", verdict: "", name: "select >> nth=0"},
+  {page: "ood", ready: "#current-verdict", verdict: "#current-verdict", name: "#current-verdict"},
+  {page: "explanation", ready: ".verdict", verdict: ".verdict", name: "main h2 >> nth=0"},
+  {page: "explanation-evaluation", ready: ".verdict", verdict: ".verdict", name: "main h2 >> nth=0"}
+];
+
+export function verdictOf(text: string): "in" | "out" | null {
+  if (/rejected as out of distribution/i.test(text)) return "out";
+  if (/in distribution/i.test(text)) return "in";
+  return null;
+}
+
+/** The text of the Analyse page's call for a finding: "positive" or "negative". */
+export async function findingCall(page: Page, finding: string): Promise<{call: string; calibrated: number}> {
+  const line = page.locator(`#finding-calls [data-finding="${finding}"]`);
+  await line.waitFor({timeout: 180_000});
+  return {call: (await line.getAttribute("data-call"))!, calibrated: Number(await line.getAttribute("data-calibrated"))};
+}
+
+export async function expectSameImage(page: Page, stop: (typeof TOUR)[number], name: string, verdict: "in" | "out"): Promise<void> {
+  await page.locator(stop.ready).first().waitFor({timeout: 300_000});
+  const shown = stop.name.startsWith("select") ? await page.locator("select").first().evaluate((s: HTMLSelectElement) => s.selectedOptions[0]?.textContent ?? "") : await page.locator(stop.name).first().innerText();
+  expect(shown, `${stop.page} shows the uploaded image`).toContain(name);
+  if (stop.verdict) expect(verdictOf(await page.locator(stop.verdict).first().innerText()), `${stop.page}'s verdict`).toBe(verdict);
+}
