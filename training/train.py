@@ -230,15 +230,27 @@ def train(bundle, part, args):
         scheduler.load_state_dict(saved["scheduler"])
         generator.set_state(saved["generator"])
         state = saved["state"]
-        log(logfile, f"resumed after epoch {state['epoch']} (best {state['best']:.4f})")
+        where = f"step {state['partial']['step']} of epoch {state['epoch'] + 1}" if state.get("partial") else f"epoch {state['epoch']}"
+        log(logfile, f"resumed after {where} (best {state['best']:.4f})")
 
     for epoch in range(state["epoch"], 0 if args.export_only else epochs):
         state["hardware"] = hardware()  # what trained it, whatever later re-exports run on
         start = time.time()
         model.train()
-        order = torch.randperm(len(train_rows), generator=generator)
-        total = 0.0
-        for step in range(steps_per_epoch):
+        partial = state.pop("partial", None)
+        if partial:
+            # Resuming inside an epoch (a CPU epoch at 224 px takes about half an hour): the same
+            # order, the same generator state, so the run is the one that would have happened.
+            order, total, first = partial["order"], partial["total"], partial["step"]
+            start -= partial["seconds"]
+        else:
+            order = torch.randperm(len(train_rows), generator=generator)
+            total, first = 0.0, 0
+        for step in range(first, steps_per_epoch):
+            if args.checkpoint_steps and step > first and step % args.checkpoint_steps == 0:
+                state["partial"] = {"order": order, "total": total, "step": step, "seconds": time.time() - start}
+                save_checkpoint(checkpoint, model, optimizer, scheduler, generator, state)
+                del state["partial"]
             index = order[step * batch:(step + 1) * batch]
             x = augment(x_train[index], generator, args.augment, squashed[index]).to(device)
             if part == "classifier":
@@ -277,9 +289,7 @@ def train(bundle, part, args):
         if score > state["best"]:
             state["best"] = score
             torch.save(model.state_dict(), os.path.join(run, f"{part}-best.pt"))
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                    "generator": generator.get_state(), "state": state}, checkpoint + ".tmp")
-        os.replace(checkpoint + ".tmp", checkpoint)  # never a half-written checkpoint
+        save_checkpoint(checkpoint, model, optimizer, scheduler, generator, state)
         log(logfile, f"epoch {epoch + 1}/{epochs} loss {total / steps_per_epoch:.4f} {note} ({time.time() - start:.0f} s)")
 
     model.load_state_dict(torch.load(os.path.join(run, f"{part}-best.pt")))
@@ -318,6 +328,12 @@ def train(bundle, part, args):
     with open(os.path.join(out, f"{part}-training.json"), "w") as f:
         json.dump({"nodes": nodes, "labels": config["labels"], "training": training}, f, indent=2)
     log(logfile, f"exported to {out}")
+
+
+def save_checkpoint(path, model, optimizer, scheduler, generator, state):
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "generator": generator.get_state(), "state": state}, path + ".tmp")
+    os.replace(path + ".tmp", path)  # never a half-written checkpoint
 
 
 def hardware():
@@ -375,6 +391,7 @@ if __name__ == "__main__":
     parser.add_argument("--latent", type=int, default=128, help="OOD autoencoder: latent size")
     parser.add_argument("--label-smoothing", type=float, default=0.0, help="classifier targets pulled toward 0.5 by this share")
     parser.add_argument("--size", type=int, help="classifier input size (default 224: DenseNet-121's 7 x 7 CAM grid, as Chester and CheXNet)")
+    parser.add_argument("--checkpoint-steps", type=int, default=50, help="also checkpoint inside an epoch every N steps (0: only at epoch ends)")
     parser.add_argument("--limit", type=int, help="use only the first N images of each split (smoke tests)")
     parser.add_argument("--workdir", default=ROOT, help="where training/runs and models go (smoke tests)")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("TRAIN_THREADS", "2")))
