@@ -14,6 +14,16 @@ dir=$(mkdir -p "${2:?usage: cluster.sh start|stop DIR [CPUS]}" && cd "$2" && pwd
 cpus=${3:-$(nproc)}
 
 stop() {
+  # Jobs first: slurmstepd and the job's processes outlive slurmd, so cancel (SIGKILL) every job of
+  # this cluster, and wait (bounded) for the controller to see them gone.
+  if [ -f "$dir/slurmctld.pid" ] && kill -0 "$(cat "$dir/slurmctld.pid")" 2>/dev/null; then
+    SLURM_CONF="$dir/slurm.conf" scancel --full --signal=KILL --user="$(id -un)" 2>/dev/null || true
+    SLURM_CONF="$dir/slurm.conf" scancel --user="$(id -un)" 2>/dev/null || true
+    for _ in $(seq 40); do
+      [ -z "$(SLURM_CONF="$dir/slurm.conf" squeue -h -t running,completing 2>/dev/null)" ] && break
+      sleep 0.5
+    done
+  fi
   for name in slurmd slurmctld munged; do
     local pidfile="$dir/$name.pid"
     [ -f "$pidfile" ] || continue
