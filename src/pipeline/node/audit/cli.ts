@@ -1,6 +1,7 @@
 /** Node-only: the `npm run audit` command line, parsed into AuditOptions (clear errors for bad flags). */
+import os from "node:os";
 import {parseArgs} from "node:util";
-import {parseShard} from "./images.js";
+import {parseShardFlag} from "./scheduler.js";
 import {AUDIT_METHODS, AuditError, DEFAULT_ALPHAS, DEFAULT_CHUNK, DEFAULT_EXPLAIN, DEFAULT_MODEL, DEFAULT_OUT, validateAlphas, validateExplain, type AuditOptions} from "./run.js";
 import type {ProgressMode} from "./progress.js";
 
@@ -16,6 +17,8 @@ export const USAGE = `usage: npm run audit -- --images DIR [--labels CSV]... [--
   --ood DIR         for a Chester folder: its autoencoder folder (ae-chest-savedmodel-64-512)
   --out DIR         where the Parquet tables go; default ${DEFAULT_OUT}/
   --shard I/N       this process takes the I-th of N deterministic shares of the images (I from 1)
+  --shard auto[/N]  I and N from the scheduler: a Slurm job array, a Kubernetes Indexed Job, an AWS
+                    Batch array job or a Cloud Run job (N where the engine does not say it)
   --explain LIST    explanation methods to evaluate; default ${DEFAULT_EXPLAIN.join(",")}; "none" skips them
   --alpha LIST      Black Average Drop: percent of pixels kept; default ${DEFAULT_ALPHAS.join(",")}
   --chunk N         images per committed chunk (what a kill can lose); default ${DEFAULT_CHUNK}
@@ -36,7 +39,7 @@ function positiveInteger(flag: string, text: string | undefined): number | undef
   return n;
 }
 
-export function parseAuditArgs(argv: string[]): Command {
+export function parseAuditArgs(argv: string[], env: Record<string, string | undefined> = process.env): Command {
   let values;
   try {
     ({values} = parseArgs({
@@ -70,7 +73,7 @@ export function parseAuditArgs(argv: string[]): Command {
   let shard;
   if (values.shard !== undefined) {
     try {
-      shard = parseShard(values.shard);
+      shard = parseShardFlag(values.shard, env, os.hostname()).shard;
     } catch (error) {
       throw new AuditError((error as Error).message);
     }

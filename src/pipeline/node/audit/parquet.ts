@@ -5,6 +5,7 @@
  */
 import {DuckDBInstance, DuckDBTimestampTZValue, version as duckdbVersion, type DuckDBAppender, type DuckDBConnection} from "@duckdb/node-api";
 import {closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync} from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 export type ColumnType = "VARCHAR" | "DOUBLE" | "INTEGER" | "BOOLEAN" | "TIMESTAMPTZ";
@@ -36,9 +37,16 @@ export function fsyncPath(file: string): void {
   }
 }
 
-/** The temporary name a file is written under before it is renamed to `file` (never *.parquet). */
+/** This machine's name as it appears in temporary names (letters, digits and "-"). */
+export const HOST_TAG = os.hostname().replace(/[^A-Za-z0-9-]/g, "-") || "host";
+
+/**
+ * The temporary name a file is written under before it is renamed to `file` (never *.parquet).
+ * The host is part of it: on a shared file system, processes of other machines (containers often
+ * all run as pid 1) write into the same folders (audit.json, the metrics).
+ */
 export function temporaryName(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${HOST_TAG}.tmp`);
 }
 
 export class ParquetStore {

@@ -24,8 +24,9 @@ import {initBackend} from "../../wasm-backend.js";
 import {directorySource} from "../fs-source.js";
 import {listHash, listImages, shardOf, type Shard} from "./images.js";
 import {readLabelFiles, type LabelTable} from "./labels.js";
+import {schedulerTaskId} from "./scheduler.js";
 import {computeMetrics} from "./metrics.js";
-import {commit, duckdbVersion, fsyncPath, ParquetStore, temporaryName, type Row} from "./parquet.js";
+import {commit, duckdbVersion, fsyncPath, HOST_TAG, ParquetStore, temporaryName, type Row} from "./parquet.js";
 import {Progress, type ProgressMode, type ProgressStream} from "./progress.js";
 import {ALL_TABLES, CHUNK_TABLES, METRICS, metricsFile, partFile, RUN, shardFolder, STAGES, tableScan, type TableName} from "./tables.js";
 
@@ -179,31 +180,49 @@ const isAlive = (pid: number) => {
   }
 };
 
+/** Lock files this process holds (so an earlier attempt's lock is never confused with one of its own). */
+const heldLocks = new Set<string>();
+
 async function acquireLock(out: string, shard: Shard, mode: "fail" | "wait"): Promise<() => void> {
   const file = path.join(out, `.lock-shard-${shard.index}`);
+  const task = schedulerTaskId(process.env, os.hostname());
   const started = Date.now();
+  const release = () => {
+    heldLocks.delete(file);
+    rmSync(file, {force: true});
+  };
   for (;;) {
     // Written in full under a temporary name, then linked into place: link fails if the lock exists,
     // and a lock file is never seen half written.
     const temporary = temporaryName(file);
-    writeFileSync(temporary, JSON.stringify({pid: process.pid, host: os.hostname(), since: new Date().toISOString()}));
+    writeFileSync(temporary, JSON.stringify({pid: process.pid, host: os.hostname(), since: new Date().toISOString(), task}));
     try {
       linkSync(temporary, file);
-      return () => rmSync(file, {force: true});
+      heldLocks.add(file);
+      return release;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      // NFS: a link whose reply was lost is retried and reports EEXIST although it succeeded; the
+      // temporary's link count says so (open(2), O_EXCL).
+      if (statSync(temporary).nlink === 2) {
+        heldLocks.add(file);
+        return release;
+      }
     } finally {
       rmSync(temporary, {force: true});
     }
     let text: string;
-    let holder: {pid?: number; host?: string};
+    let holder: {pid?: number; host?: string; task?: string | null};
     try {
       text = readFileSync(file, "utf8");
       holder = JSON.parse(text);
     } catch {
       continue; // removed in the meantime
     }
-    if (holder.host === os.hostname() && holder.pid !== undefined && !isAlive(holder.pid)) {
+    const killedHere = holder.host === os.hostname() && holder.pid !== undefined && !isAlive(holder.pid);
+    // A scheduler runs one attempt of a task at a time: an earlier attempt's lock is stale, from any host.
+    const earlierAttempt = task !== null && holder.task === task;
+    if (!heldLocks.has(file) && (killedHere || earlierAttempt)) {
       // Left by a killed run: take it over (unless another process just did).
       try {
         if (readFileSync(file, "utf8") === text) rmSync(file, {force: true});
@@ -221,12 +240,17 @@ async function acquireLock(out: string, shard: Shard, mode: "fail" | "wait"): Pr
   }
 }
 
-/** Temporary files (see temporaryName) left by processes that no longer run on this machine. */
-function removeStaleTemporaries(dir: string): void {
+/**
+ * Temporary files (see temporaryName) left by processes that no longer run on this machine; in a
+ * folder only this shard writes (`ownShard`: its lock is held), those of any machine.
+ */
+function removeStaleTemporaries(dir: string, ownShard = false): void {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {
-    const match = /^\..*\.(\d+)\.tmp$/.exec(name);
-    if (match && (Number(match[1]) === process.pid || !isAlive(Number(match[1])))) rmSync(path.join(dir, name), {force: true});
+    const match = /^\..*?\.(\d+)(?:\.([A-Za-z0-9-]+))?\.tmp$/.exec(name);
+    if (!match) continue;
+    const here = (match[2] ?? HOST_TAG) === HOST_TAG;
+    if (ownShard || (here && (Number(match[1]) === process.pid || !isAlive(Number(match[1]))))) rmSync(path.join(dir, name), {force: true});
   }
 }
 
@@ -494,8 +518,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
       if (!readConfig(out)) writeJsonAtomic(path.join(out, "audit.json"), config);
 
       // 5. Chunks: committed ones are skipped; temporary files of killed runs are removed.
-      for (const dir of [out, path.join(out, "metrics"), ...[...CHUNK_TABLES, RUN].map((t) => shardFolder(out, t.name, shard.index))])
-        removeStaleTemporaries(dir);
+      for (const dir of [out, path.join(out, "metrics")]) removeStaleTemporaries(dir);
+      for (const dir of [...CHUNK_TABLES, RUN].map((t) => shardFolder(out, t.name, shard.index))) removeStaleTemporaries(dir, true);
       const chunks = Array.from({length: Math.ceil(mine.length / chunkSize)}, (_, c) => ({index: c, paths: mine.slice(c * chunkSize, (c + 1) * chunkSize)}));
       const pending = chunks.filter((c) => !existsSync(partFile(out, "images", shard.index, c.index)));
       const resumed = mine.length - pending.reduce((n, c) => n + c.paths.length, 0);
