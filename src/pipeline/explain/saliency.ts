@@ -29,12 +29,17 @@ export function saliencyMap(classifier: Classifier, grey: tf.Tensor2D, outputs?:
   });
 }
 
-/** |dy_c/dI| for one output c, [S, S]. */
-export function classGradientMap(classifier: Classifier, grey: tf.Tensor2D, classIndex: number): tf.Tensor2D {
+/** dy_c/dI for one output c and one or more grey images: [S, S] -> [S, S], [B, S, S] -> [B, S, S]. */
+export function classInputGradient<T extends tf.Tensor2D | tf.Tensor3D>(classifier: Classifier, grey: T, classIndex: number): T {
   useFastConvInputGradient();
   useFirstMaxPoolGradient();
   return tf.tidy(() => {
-    const logit = (pixels: tf.Tensor) => classifier.logits(classifier.toInput(pixels as tf.Tensor2D)).slice([0, classIndex], [1, 1]).sum();
-    return tf.grad(logit)(grey).abs() as tf.Tensor2D;
+    const logit = (pixels: tf.Tensor) => classifier.logits(classifier.toInput(pixels as tf.Tensor2D)).slice([0, classIndex], [-1, 1]).sum();
+    return tf.grad(logit)(grey) as T;
   });
+}
+
+/** |dy_c/dI| for one output c, [S, S]. */
+export function classGradientMap(classifier: Classifier, grey: tf.Tensor2D, classIndex: number): tf.Tensor2D {
+  return tf.tidy(() => classInputGradient(classifier, grey, classIndex).abs());
 }
