@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type {Classifier} from "./model/classifier.js";
+import {keptCount, topSelection} from "./faithfulness/relevance-order.js";
 
 /** A perturbation: image [S, S] and heat map [S, S] scaled to [0, 1] -> the image the model sees. */
 export interface Perturbation {
@@ -21,26 +22,24 @@ export const multiplyByMap: Perturbation = {
 };
 
 /**
- * Black Average Drop's perturbation: keep the pixels whose heat is in the top `alpha` percent, set
- * every other pixel to black. Exactly round(alpha% of the pixels) are kept; ties at the cut are
- * broken by position (row-major), so a flat map never keeps the whole image.
+ * Black Average Drop's perturbation (BAD paper Eq. 11): keep the pixels whose heat is in the top
+ * `alpha` percent, set every other pixel to black. Exactly round(alpha% of the pixels) are kept, so
+ * a flat map never keeps the whole image. Ties at the cut are broken by a fixed seeded random order
+ * of the positions, not by position (which filled a ReLU'd map's zero area from the top rows): see
+ * faithfulness/relevance-order.ts, whose topSelection also reports how many came from the tie.
  */
 export function keepTopPercent(alphaPercent: number): Perturbation {
-  if (!(alphaPercent > 0 && alphaPercent <= 100)) throw new RangeError(`alpha must be in (0, 100] percent, got ${alphaPercent}`);
+  keptCount(1, alphaPercent);
   return {
     name: `top${alphaPercent}`,
     apply: (image, heat) => tf.tidy(() => image.mul(topPercentMask(heat, alphaPercent)) as tf.Tensor2D)
   };
 }
 
-/** 1 where the heat is among the top `alphaPercent` % of pixels, else 0. */
+/** 1 where the heat is among the top `alphaPercent` % of pixels, else 0 (ties in the seeded order). */
 export function topPercentMask(heat: tf.Tensor2D, alphaPercent: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const n = heat.size;
-    const keep = Math.max(1, Math.round((alphaPercent / 100) * n));
-    const {indices} = tf.topk(heat.reshape([n]), keep, true);
-    return tf.scatterND(indices.expandDims(1), tf.ones([keep]), [n]).reshape(heat.shape) as tf.Tensor2D;
-  });
+  const {mask} = topSelection(heat.dataSync(), alphaPercent);
+  return tf.tensor2d(mask, heat.shape);
 }
 
 /** Class score Y on an image and O on its perturbed copy, for one output. */

@@ -15,21 +15,35 @@ export interface CamInputs {
   denseWeights: tf.Tensor1D;
 }
 
+export type CamName = "cam" | "gradcam" | "gradcampp" | "hirescam" | "xgradcam" | "layercam" | "eigencam";
+
+/**
+ * A CAM-family method: one of channel weights w_k (L = sum_k w_k A^k), per-position weights W_xyk
+ * (L = sum_k W^k o A^k: HiResCAM, LayerCAM), or a map of its own (Eigen-CAM).
+ */
 export interface CamMethod {
-  readonly name: "cam" | "gradcam" | "gradcampp";
+  readonly name: CamName | "scorecam";
   readonly label: string;
-  /** Whether the method reads dS/dA (CAM reads only the dense weights). */
+  /** Whether the method reads dS/dA (CAM and Eigen-CAM do not). */
   readonly usesGradients: boolean;
   /** Channel weights w_k, [K]. */
-  channelWeights(inputs: CamInputs): tf.Tensor1D;
-  /** Grad-CAM and Grad-CAM++ keep only positive evidence; CAM keeps the sign. */
+  channelWeights?(inputs: CamInputs): tf.Tensor1D;
+  /** Per-position weights, [h, w, K]. */
+  positionWeights?(inputs: CamInputs): tf.Tensor3D;
+  /** The whole map, [h, w], for a method that is not a weighted sum. */
+  customMap?(inputs: CamInputs): tf.Tensor2D;
+  /** Whether negative evidence is cut (ReLU); CAM keeps the sign. */
   readonly relu: boolean;
 }
 
-/** L = sum_k w_k A^k (then ReLU where the method says so), [h, w]. */
+/** L = sum_k w_k A^k (or sum_k W^k o A^k), then ReLU where the method says so, [h, w]. */
 export function camMap(method: CamMethod, inputs: CamInputs): tf.Tensor2D {
   return tf.tidy(() => {
-    const map = inputs.features.mul(method.channelWeights(inputs)).sum(2) as tf.Tensor2D;
+    let map: tf.Tensor2D;
+    if (method.customMap) map = method.customMap(inputs);
+    else if (method.positionWeights) map = inputs.features.mul(method.positionWeights(inputs)).sum(2) as tf.Tensor2D;
+    else if (method.channelWeights) map = inputs.features.mul(method.channelWeights(inputs)).sum(2) as tf.Tensor2D;
+    else throw new Error(`CAM method ${method.name} defines no weights`);
     return method.relu ? map.relu() : map;
   });
 }

@@ -1,31 +1,66 @@
 /** Every explanation of one image and one finding, as plain arrays (no tensors escape). */
 import * as tf from "@tensorflow/tfjs";
 import type {Classifier} from "../model/classifier.js";
-import {camMap, denseColumn, featureGradients, type CamMethod, type GradientPath} from "./base.js";
+import {camMap, denseColumn, featureGradients, type CamMethod, type CamName, type GradientPath} from "./base.js";
 import {CAM} from "./cam.js";
+import {EIGEN_CAM} from "./eigencam.js";
 import {GRAD_CAM} from "./gradcam.js";
 import {GRAD_CAM_PLUS_PLUS} from "./gradcampp.js";
-import {classGradientMap, saliencyMap, usedOutputs} from "./saliency.js";
+import {HI_RES_CAM} from "./hirescam.js";
+import {integratedGradientsMap} from "./integrated-gradients.js";
+import {LAYER_CAM} from "./layercam.js";
+import {classGradientMap, classInputGradient, saliencyMap, usedOutputs} from "./saliency.js";
+import {scoreCamMap} from "./scorecam.js";
+import {smoothGradMap} from "./smoothgrad.js";
+import {X_GRAD_CAM} from "./xgradcam.js";
 
-export {CAM, GRAD_CAM, GRAD_CAM_PLUS_PLUS, camMap, featureGradients, denseColumn, saliencyMap, classGradientMap, usedOutputs};
-export type {CamMethod, GradientPath};
+export {CAM, GRAD_CAM, GRAD_CAM_PLUS_PLUS, HI_RES_CAM, X_GRAD_CAM, LAYER_CAM, EIGEN_CAM, camMap, featureGradients, denseColumn, saliencyMap, classGradientMap, classInputGradient, usedOutputs};
+export {scoreCamMap, smoothGradMap, integratedGradientsMap};
+export type {CamMethod, CamName, GradientPath};
 export {upsample, normaliseMap, lanczosMatrix, type UpsampleMethod} from "./upsample.js";
 
-export const CAM_METHODS: Record<CamMethod["name"], CamMethod> = {cam: CAM, gradcam: GRAD_CAM, gradcampp: GRAD_CAM_PLUS_PLUS};
-export type ExplanationMethod = "saliency" | "classGradient" | CamMethod["name"];
+export const CAM_METHODS: Record<CamName, CamMethod> = {
+  cam: CAM,
+  gradcam: GRAD_CAM,
+  gradcampp: GRAD_CAM_PLUS_PLUS,
+  hirescam: HI_RES_CAM,
+  xgradcam: X_GRAD_CAM,
+  layercam: LAYER_CAM,
+  eigencam: EIGEN_CAM
+};
+export type ExplanationMethod = "saliency" | "classGradient" | CamName | "scorecam" | "smoothgrad" | "intgrad";
+/** The methods the Analyse page and analyse() compute by default. */
 export const EXPLANATION_METHODS: ExplanationMethod[] = ["saliency", "cam", "gradcam", "gradcampp"];
+/** Every map method (classGradient is Chester's per-class view, not evaluated). */
+export const ALL_EXPLANATION_METHODS: ExplanationMethod[] = ["saliency", "cam", "gradcam", "gradcampp", "hirescam", "xgradcam", "layercam", "eigencam", "scorecam", "smoothgrad", "intgrad"];
 export const EXPLANATION_LABELS: Record<ExplanationMethod, string> = {
   saliency: "Gradient saliency",
   classGradient: "Class gradient",
   cam: "CAM",
   gradcam: "Grad-CAM",
-  gradcampp: "Grad-CAM++"
+  gradcampp: "Grad-CAM++",
+  hirescam: "HiResCAM",
+  xgradcam: "XGrad-CAM",
+  layercam: "LayerCAM",
+  eigencam: "Eigen-CAM",
+  scorecam: "Score-CAM",
+  smoothgrad: "SmoothGrad",
+  intgrad: "Integrated Gradients"
+};
+/**
+ * Methods that give the same map as another one when the head is a global average pool (dS/dA is
+ * W/(hw) at every position): said beside them on the pages.
+ */
+export const POOLED_HEAD_EQUIVALENTS: Partial<Record<ExplanationMethod, {same: ExplanationMethod; note: string}>> = {
+  gradcam: {same: "cam", note: "relu(CAM) / (h w): the same ranking of positive pixels"},
+  hirescam: {same: "gradcam", note: "identical: the gradient is the same at every position"},
+  xgradcam: {same: "gradcam", note: "identical: w_k = W_kc / (h w)"}
 };
 
 export interface HeatMap {
   width: number;
   height: number;
-  /** Raw values, row-major (CAM keeps its sign; the others are >= 0). */
+  /** Raw values, row-major (CAM and Integrated Gradients keep their sign; the others are >= 0). */
   data: Float32Array;
 }
 
@@ -42,9 +77,10 @@ export function explainTensors(
 ): Partial<Record<ExplanationMethod, tf.Tensor2D>> {
   return tf.tidy(() => {
     const maps: Partial<Record<ExplanationMethod, tf.Tensor2D>> = {};
-    const camMethods = methods.filter((m): m is CamMethod["name"] => m in CAM_METHODS);
-    if (camMethods.length) {
-      const features = options.features ?? classifier.forward(classifier.toInput(grey)).features;
+    const camMethods = methods.filter((m): m is CamName => m in CAM_METHODS);
+    const needsFeatures = camMethods.length > 0 || methods.includes("scorecam");
+    const features = needsFeatures ? (options.features ?? classifier.forward(classifier.toInput(grey)).features) : null;
+    if (features && camMethods.length) {
       const needsGradients = camMethods.some((m) => CAM_METHODS[m].usesGradients);
       const inputs = {
         features: features.squeeze([0]) as tf.Tensor3D,
@@ -53,6 +89,9 @@ export function explainTensors(
       };
       for (const m of camMethods) maps[m] = camMap(CAM_METHODS[m], inputs);
     }
+    if (features && methods.includes("scorecam")) maps.scorecam = scoreCamMap(classifier, grey, features.squeeze([0]) as tf.Tensor3D, classIndex);
+    if (methods.includes("smoothgrad")) maps.smoothgrad = smoothGradMap(classifier, grey, classIndex);
+    if (methods.includes("intgrad")) maps.intgrad = integratedGradientsMap(classifier, grey, classIndex);
     if (methods.includes("saliency")) maps.saliency = saliencyMap(classifier, grey, usedOutputs(classifier.labels));
     if (methods.includes("classGradient")) maps.classGradient = classGradientMap(classifier, grey, classIndex);
     return maps;

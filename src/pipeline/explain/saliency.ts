@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type {Classifier} from "../model/classifier.js";
 import {useFastConvInputGradient} from "../model/fast-conv-gradient.js";
+import {useFirstMaxPoolGradient} from "../model/max-pool-gradient.js";
 
 /** Outputs that carry a finding (Chester's blank labels mark unused outputs). */
 export function usedOutputs(labels: string[]): number[] {
@@ -16,6 +17,7 @@ export function usedOutputs(labels: string[]): number[] {
 /** Eq. 3 over the given outputs (default: all labelled ones), [S, S]. */
 export function saliencyMap(classifier: Classifier, grey: tf.Tensor2D, outputs?: number[]): tf.Tensor2D {
   useFastConvInputGradient();
+  useFirstMaxPoolGradient();
   return tf.tidy(() => {
     // A 0/1 mask, not gather: gather's gradient needs UnsortedSegmentSum, which wasm lacks.
     const mask = outputs ? tf.tensor2d(Array.from({length: classifier.outputs}, (_, i) => (outputs.includes(i) ? 1 : 0)), [1, classifier.outputs]) : null;
@@ -27,11 +29,17 @@ export function saliencyMap(classifier: Classifier, grey: tf.Tensor2D, outputs?:
   });
 }
 
+/** dy_c/dI for one output c and one or more grey images: [S, S] -> [S, S], [B, S, S] -> [B, S, S]. */
+export function classInputGradient<T extends tf.Tensor2D | tf.Tensor3D>(classifier: Classifier, grey: T, classIndex: number): T {
+  useFastConvInputGradient();
+  useFirstMaxPoolGradient();
+  return tf.tidy(() => {
+    const logit = (pixels: tf.Tensor) => classifier.logits(classifier.toInput(pixels as tf.Tensor2D)).slice([0, classIndex], [-1, 1]).sum();
+    return tf.grad(logit)(grey) as T;
+  });
+}
+
 /** |dy_c/dI| for one output c, [S, S]. */
 export function classGradientMap(classifier: Classifier, grey: tf.Tensor2D, classIndex: number): tf.Tensor2D {
-  useFastConvInputGradient();
-  return tf.tidy(() => {
-    const logit = (pixels: tf.Tensor) => classifier.logits(classifier.toInput(pixels as tf.Tensor2D)).slice([0, classIndex], [1, 1]).sum();
-    return tf.grad(logit)(grey).abs() as tf.Tensor2D;
-  });
+  return tf.tidy(() => classInputGradient(classifier, grey, classIndex).abs());
 }

@@ -15,8 +15,11 @@ function lanczosKernel(x: number, a: number): number {
 }
 
 /**
- * [outSize, inSize] matrix mapping samples at half-pixel centres, edges clamped, each row summing
- * to 1. When downsampling the kernel is widened by the scale factor (as PIL does) to avoid aliasing.
+ * [outSize, inSize] matrix mapping samples at half-pixel centres, each row summing to 1. As PIL's
+ * resampler (which the BAD paper's pipeline used), taps that fall outside the image are dropped and
+ * the remaining weights renormalised; clamping them to the edge instead moved small grids' values by
+ * up to a quarter of the map's range. When downsampling the kernel is widened by the scale factor
+ * (as PIL does) to avoid aliasing.
  */
 export function lanczosMatrix(inSize: number, outSize: number, a = 3): Float32Array {
   const scale = inSize / outSize;
@@ -24,16 +27,16 @@ export function lanczosMatrix(inSize: number, outSize: number, a = 3): Float32Ar
   const matrix = new Float32Array(outSize * inSize);
   for (let i = 0; i < outSize; i++) {
     const centre = (i + 0.5) * scale - 0.5;
-    const from = Math.floor(centre - a * support);
-    const to = Math.ceil(centre + a * support);
+    const from = Math.max(0, Math.floor(centre - a * support));
+    const to = Math.min(inSize - 1, Math.ceil(centre + a * support));
     let sum = 0;
     const row = new Float64Array(inSize);
     for (let j = from; j <= to; j++) {
       const weight = lanczosKernel((j - centre) / support, a);
-      row[Math.min(inSize - 1, Math.max(0, j))]! += weight;
+      row[j] = weight;
       sum += weight;
     }
-    for (let j = 0; j < inSize; j++) matrix[i * inSize + j] = row[j]! / sum;
+    for (let j = 0; j < inSize; j++) matrix[i * inSize + j] = sum !== 0 ? row[j]! / sum : 0;
   }
   return matrix;
 }

@@ -31,7 +31,7 @@ import {Progress, type ProgressMode, type ProgressStream} from "./progress.js";
 import {ALL_TABLES, CHUNK_TABLES, METRICS, metricsFile, partFile, RUN, shardFolder, STAGES, tableScan, type TableName} from "./tables.js";
 
 /** Explanation methods an audit can evaluate. */
-export const AUDIT_METHODS = ["saliency", "cam", "gradcam", "gradcampp"] as const satisfies readonly ExplanationMethod[];
+export const AUDIT_METHODS = ["saliency", "cam", "gradcam", "gradcampp", "hirescam", "xgradcam", "layercam", "eigencam", "scorecam", "smoothgrad", "intgrad"] as const satisfies readonly ExplanationMethod[];
 /** The CAM family: no backward pass with a pooled head, and what the BAD paper compares. */
 export const DEFAULT_EXPLAIN: ExplanationMethod[] = ["cam", "gradcam", "gradcampp"];
 export const DEFAULT_ALPHAS = [5, 10, 20, 40];
