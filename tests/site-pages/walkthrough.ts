@@ -71,12 +71,13 @@ const check: PageCheck = {
 
     // A big patch dragged onto the image: drawn on the preview, and the scores change.
     const after = page.locator("canvas.what-if-after");
-    const box = (await after.boundingBox())!;
+    await after.scrollIntoViewIfNeeded();
     // (Playwright cannot fill a range input: set it as a user's drag would, with an input event.)
     await page.getByLabel("Patch size (share of the short side)").evaluate((input) => {
       (input as HTMLInputElement).value = "0.6";
       input.dispatchEvent(new Event("input", {bubbles: true}));
     });
+    const box = (await after.boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
     await page.mouse.down();
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5, {steps: 8});
