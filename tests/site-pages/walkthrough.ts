@@ -54,8 +54,13 @@ const check: PageCheck = {
     const unnamed = await page.locator(".what-if input[type=range]").evaluateAll((inputs) => inputs.filter((i) => !(i as HTMLInputElement).labels?.length).length);
     expect(unnamed).toBe(0);
     expect(await page.getByRole("slider", {name: "Rotate (degrees, clockwise)"}).count()).toBe(1);
-    const smallest = await page.locator(".walkthrough-stage svg text").evaluateAll((texts) => Math.min(...texts.map((t) => parseFloat(getComputedStyle(t).fontSize))));
-    expect(smallest).toBeGreaterThanOrEqual(14);
+    // Text as shown: its font size times the chart's on-screen scale (drawn width / viewBox width).
+    const sizes = await page.locator(".walkthrough-stage svg text").evaluateAll((texts) => texts.map((t) => {
+      const svg = (t as SVGTextElement).ownerSVGElement!;
+      return parseFloat(getComputedStyle(t).fontSize) * (svg.getBoundingClientRect().width / svg.viewBox.baseVal.width);
+    }));
+    expect(sizes.length).toBeGreaterThan(0);
+    expect(Math.min(...sizes)).toBeGreaterThanOrEqual(14);
 
     // Invert: the gate now rejects the image, and the probability moves (still predicted, marked).
     await page.getByLabel("Invert (swap black and white)").check();
@@ -115,6 +120,8 @@ const check: PageCheck = {
     expect(await live(page)).toEqual(first);
     await page.getByLabel("Burned-in text").fill("PORTABLE");
     await page.locator(".what-if-summary").getByText(/text "PORTABLE" burned in/).waitFor();
+    // Its analysis lands (the page is idle again before the screenshot).
+    await nextResult(page, first);
   }
 };
 
