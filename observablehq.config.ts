@@ -25,6 +25,7 @@ export default {
   style: "style.css",
   pages: [
     {name: "Analyse", path: "/"},
+    {name: "Walkthrough", path: "/walkthrough"},
     {name: "Preprocessing", path: "/preprocessing"},
     {name: "Out-of-distribution", path: "/ood"},
     {name: "Prediction", path: "/prediction"},

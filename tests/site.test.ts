@@ -18,7 +18,7 @@ import {CONTENT_SECURITY_POLICY} from "../observablehq.config.js";
 
 const DIST = path.join(REPO_ROOT, "dist");
 const SCREENSHOTS = path.join(REPO_ROOT, "test-output/screenshots");
-const PAGES = ["index", "preprocessing", "ood", "prediction", "explanation", "explanation-evaluation", "sql"];
+const PAGES = ["index", "walkthrough", "preprocessing", "ood", "prediction", "explanation", "explanation-evaluation", "sql"];
 let server: StaticServer;
 let chromium: ChromiumSession;
 let work: string;

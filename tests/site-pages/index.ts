@@ -4,5 +4,6 @@ import explanationEvaluation from "./explanation-evaluation.js";
 import ood from "./ood.js";
 import type {PageCheck} from "./page-check.js";
 import prediction from "./prediction.js";
+import walkthrough from "./walkthrough.js";
 
-export const PAGE_CHECKS: PageCheck[] = [ood, prediction, explanation, explanationEvaluation];
+export const PAGE_CHECKS: PageCheck[] = [ood, prediction, explanation, explanationEvaluation, walkthrough];
