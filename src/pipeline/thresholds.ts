@@ -64,3 +64,9 @@ export function applyThresholds(analysis: Analysis, thresholds: UserThresholds |
     userThresholds
   };
 }
+
+/** A rejected image's predictions and maps are shown only when the user asks for them. */
+export function shownAnalysis<T extends Analysis>(analysis: T, predictRejected: boolean): T {
+  if (!analysis.ood || analysis.ood.inDistribution || predictRejected) return analysis;
+  return {...analysis, predictions: null, explanation: null, evaluation: null, predictedDespiteRejection: false};
+}

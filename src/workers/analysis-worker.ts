@@ -20,6 +20,8 @@ import type {DecodedImage} from "../pipeline/image/types.js";
 import {prepare, type ResizeMode} from "../pipeline/preprocess.js";
 import {initBackend} from "../pipeline/wasm-backend.js";
 import {fetchCached} from "../components/site-cache.js";
+import {analyseEdited, greyOf} from "../components/walkthrough-compute.js";
+import {previewOf, type WhatIfEdits} from "../pipeline/what-if.js";
 import type {ModelSpec, WorkerBackend, WorkerImage, WorkerModelInfo} from "../components/worker-protocol.js";
 
 let bundle: Bundle | null = null;
@@ -152,6 +154,30 @@ function preprocessImage({bytes, name, sizes, mode, displayMax = 768}: {bytes: U
   }
 }
 
+/** The walkthrough's image, decoded once and kept while its edits change (keyed by name and bytes). */
+let walkthroughImage: {key: string; decoded: DecodedImage} | null = null;
+
+function walkthroughDecoded(bytes: Uint8Array | undefined, name: string): DecodedImage {
+  if (bytes) {
+    const key = `${name}|${bytes.length}|${bytes[0]}|${bytes[bytes.length >> 1]}|${bytes[bytes.length - 1]}`;
+    if (walkthroughImage?.key !== key) walkthroughImage = {key, decoded: decodeImage(bytes, {name})};
+  }
+  if (!walkthroughImage) throw new Error("the walkthrough has no image yet");
+  return walkthroughImage.decoded;
+}
+
+/** The walkthrough's image as decoded (facts) and in grey for its controls (at most `previewMax` px a side). */
+function walkthroughOpen({bytes, name, previewMax = 512}: {bytes: Uint8Array; name: string; previewMax?: number}) {
+  const decoded = walkthroughDecoded(bytes, name);
+  return {decoded: describe(decoded), grey: previewOf(greyOf(decoded), previewMax)};
+}
+
+/** One edited analysis of the walkthrough's image; the edited image comes back as a preview. */
+async function walkthroughAnalyse({name, edits, options, previewMax = 512}: {name: string; edits: WhatIfEdits; options: AnalyseOptions; previewMax?: number}) {
+  const result = await analyseEdited(need(), walkthroughDecoded(undefined, name), edits, options);
+  return {...result, edited: previewOf(result.edited, previewMax), editedSize: {width: result.edited.width, height: result.edited.height}};
+}
+
 const STUDY = {
   timedRawMaps: (pixels: Float32Array, size: number, classIndex: number, methods: Parameters<typeof timedRawMaps>[4], options?: Parameters<typeof timedRawMaps>[5]) =>
     timedRawMaps(need().classifier, pixels, size, classIndex, methods, options),
@@ -171,6 +197,10 @@ async function handle(method: string, args: unknown[], progress: Progress): Prom
       return analyseImage(args[0] as never);
     case "preprocess":
       return preprocessImage(args[0] as never);
+    case "walkthroughOpen":
+      return walkthroughOpen(args[0] as never);
+    case "walkthroughAnalyse":
+      return walkthroughAnalyse(args[0] as never);
     case "memory":
       return {numTensors: tf.memory().numTensors, numBytes: tf.memory().numBytes};
     case "dispose":
