@@ -20,7 +20,7 @@ import {
 import {averageDropPercent, keepTopPercent, multiplyByMap, perturbAndScoreMany, type ScorePair} from "./evaluate.js";
 import type {DecodedImage} from "./image/types.js";
 import type {GateScoreName, OodDecision} from "./bundle/card.js";
-import {checkImage, type ImageCheck} from "./image-check.js";
+import {CHECK_SIZE, checkImage, type ImageCheck} from "./image-check.js";
 import {isInDistribution, runOod, type OodResult} from "./ood.js";
 import type {FeatureScores} from "./ood-features.js";
 import {allScores, gateDecision} from "./ood-gate.js";
@@ -112,18 +112,18 @@ export function analyse(bundle: Bundle, image: DecodedImage, options: AnalyseOpt
   const timings: Record<string, number> = {};
   const size = card.classifier.inputSize;
 
-  const {box, pixels, small} = timed(timings, "preprocess", () => {
-    const sizes = autoencoder ? [size, autoencoder.spec.inputSize] : [size];
+  const {box, pixels, small, checked} = timed(timings, "preprocess", () => {
+    // The pixel check's square too (image-check.ts), unless a model already takes that size.
+    const sizes = [...new Set([size, ...(autoencoder ? [autoencoder.spec.inputSize] : []), CHECK_SIZE])];
     const {box, squares} = prepareSizes(image, sizes, resize);
     // Force the work here so the stage timing is honest.
     squares[0]!.dataSync();
-    return {box, pixels: squares[0]!, small: squares[1] ?? null};
+    return {box, pixels: squares[0]!, small: autoencoder ? squares[1]! : null, checked: squares[sizes.indexOf(CHECK_SIZE)]!};
   });
-  const keep: tf.Tensor[] = [pixels];
-  if (small) keep.push(small);
+  const keep: tf.Tensor[] = [...new Set([pixels, small, checked].filter((t): t is tf.Tensor2D => t !== null))];
   try {
     const decision = gateDecision(card, options.gate);
-    const check = timed(timings, "check", () => checkImage(pixels, image));
+    const check = timed(timings, "check", () => checkImage(checked, image));
     const ood = autoencoder && small ? timed(timings, "ood", () => runOod(autoencoder, small)) : null;
     const gate: Analysis["gate"] = {check, featureScores: null, decision, inDistribution: check.ok};
     /** The verdict from what is known so far; `ood` mirrors it for the pages and the audit. */

@@ -4,7 +4,8 @@
  * An autoencoder reconstructs a flat image well (SSIM 0.99 for white), and a classifier says
  * something confident about anything, so neither can be trusted to refuse these.
  *
- * Three measures on the grey image resized to 64 x 64 (so they do not depend on the model's size):
+ * Three measures on the grey image prepared at 64 x 64 from the original, as the models' inputs are
+ * (so they do not depend on the model's size; an image smaller than that is scaled up first):
  * - `contrast`: standard deviation of the intensities ([0, 1] scale);
  * - `detail`: mean |pixel - mean of its 3 x 3 neighbourhood|: zero for flat images and ramps;
  * - `correlation`: correlation of horizontally and vertically adjacent pixels (mean of the two):
@@ -45,7 +46,8 @@ export const CHECK_SIZE = 64;
 /** The three measures of a grey [H, W] image in [0, 1], as one [3] tensor. Call inside tidy or dispose. */
 export function imageMeasureTensor(grey: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => {
-    const x = tf.image.resizeBilinear(grey.expandDims(2) as tf.Tensor3D, [CHECK_SIZE, CHECK_SIZE], false, true).squeeze([2]) as tf.Tensor2D;
+    const x = grey.shape[0] === CHECK_SIZE && grey.shape[1] === CHECK_SIZE ? grey
+      : (tf.image.resizeBilinear(grey.expandDims(2) as tf.Tensor3D, [CHECK_SIZE, CHECK_SIZE], false, true).squeeze([2]) as tf.Tensor2D);
     const contrast = tf.moments(x).variance.sqrt();
     const local = tf.avgPool(x.reshape([1, CHECK_SIZE, CHECK_SIZE, 1]) as tf.Tensor4D, 3, 1, "valid").reshape([CHECK_SIZE - 2, CHECK_SIZE - 2]);
     const detail = x.slice([1, 1], [CHECK_SIZE - 2, CHECK_SIZE - 2]).sub(local).abs().mean();

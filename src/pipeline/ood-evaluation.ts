@@ -8,7 +8,7 @@ import type {Bundle} from "./bundle/load.js";
 import type {GateScoreName} from "./bundle/card.js";
 import {usedOutputs} from "./explain/index.js";
 import {acceptanceThreshold, isRejected, inDistributionSide} from "./evaluation-figures.js";
-import {measureImage, type ImageMeasures} from "./image-check.js";
+import {CHECK_SIZE, measureImage, type ImageMeasures} from "./image-check.js";
 import {oodAuroc} from "./metrics.js";
 import {GATE_SCORE_HIGHER_IS_OUT, OOD_SCORE_NAMES, oodScoreTensor, type GateScores} from "./ood.js";
 import {FEATURE_SCORE_NAMES} from "./ood-features.js";
@@ -23,8 +23,12 @@ export interface ImageScores {
   pooled: Float32Array;
 }
 
-/** Everything the gate knows about one preprocessed image: grey [S, S] for the classifier, [s, s] for the autoencoder. */
-export function scoreImage(bundle: Bundle, pixels: tf.Tensor2D, small: tf.Tensor2D | null): ImageScores {
+/**
+ * Everything the gate knows about one preprocessed image: grey [S, S] for the classifier, [s, s]
+ * for the autoencoder, and the pixel check's 64 x 64 square (default: the autoencoder's input when
+ * it is that size, else the classifier's input resized).
+ */
+export function scoreImage(bundle: Bundle, pixels: tf.Tensor2D, small: tf.Tensor2D | null, checked?: tf.Tensor2D): ImageScores {
   const used = usedOutputs(bundle.card.labels);
   let result: ImageScores | undefined;
   tf.tidy(() => {
@@ -40,7 +44,7 @@ export function scoreImage(bundle: Bundle, pixels: tf.Tensor2D, small: tf.Tensor
     result = {
       probabilities: Array.from(probabilities.dataSync()),
       scores,
-      measures: measureImage(pixels),
+      measures: measureImage(checked ?? (small?.shape[0] === CHECK_SIZE ? small : pixels)),
       pooled: Float32Array.from(pooled.dataSync())
     };
   });
