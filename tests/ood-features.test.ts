@@ -17,6 +17,10 @@ import {initBackend} from "../src/pipeline/wasm-backend.js";
 import {degenerateImages} from "../scripts/ood-gate-report.js";
 import {randomValues, testBundle} from "./helpers/models.js";
 import {DATA_ROOT} from "./helpers/paths.js";
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {decodePack, packSource} from "../src/pipeline/bundle/pack.js";
+import {packBundle} from "../src/pipeline/node/pack.js";
 
 let images: DecodedImage[] = [];
 let stats: FeatureStatistics;
@@ -243,6 +247,25 @@ describe("bundles with feature statistics", () => {
     // Every real image here passes the check: radiographs of both populations, a knee, a photograph.
     for (const image of images) expect(analyse(bundle, image, {methods: []}).gate.check.ok).toBe(true);
     bundle.dispose();
+  });
+
+  it("travels in the site's pack: the statistics file goes with card.json and the graphs", async () => {
+    const source = withFeatures(encodeFeatureStatistics(stats));
+    const folder = mkdtempSync(path.join(tmpdir(), "oodf-pack-"));
+    try {
+      for (const file of ["card.json", "classifier/model.json", "classifier/weights.bin", "ood/model.json", "ood/weights.bin", "ood-features.bin"]) {
+        mkdirSync(path.dirname(path.join(folder, file)), {recursive: true});
+        writeFileSync(path.join(folder, file), await source.readBytes(file));
+      }
+      writeFileSync(path.join(folder, "README.md"), "not packed");
+      const pack = decodePack(packBundle(folder));
+      expect([...pack.files.keys()].sort()).toEqual(["card.json", "classifier/model.json", "classifier/weights.bin", "ood-features.bin", "ood/model.json", "ood/weights.bin"]);
+      const bundle = await loadBundle(packSource(pack, "pack"));
+      expect(bundle.features?.stats.classes).toEqual(stats.classes);
+      bundle.dispose();
+    } finally {
+      rmSync(folder, {recursive: true, force: true});
+    }
   });
 
   it("holds no tensor between analyses", async () => {
