@@ -160,6 +160,11 @@ describe("feature-space scores", () => {
     const choice = chooseGate(["mahalanobis", "msp"], validation, {inverted: [{mahalanobis: 10, msp: 0.9}], jigsaw: [{mahalanobis: 0, msp: 0.9}]});
     expect(choice.candidates.find((c) => c.score === "mahalanobis")!.auroc).toEqual({inverted: 1, jigsaw: 0});
     expect(choice.default).toBe("mahalanobis");
+    // A tie on AUROC goes to the score whose outliers lie further past the threshold.
+    const spread = Array.from({length: 20}, (_, i) => ({l1: i, knn: i}));
+    const tie = chooseGate(["l1", "knn"], spread, {inverted: [{l1: 25, knn: 60}], jigsaw: [{l1: 30, knn: 70}]});
+    expect(tie.candidates.map((c) => c.meanAuroc)).toEqual([1, 1]);
+    expect(tie.default).toBe("knn");
   });
 
   it("makes the synthetic outliers without leaking tensors", () => {
