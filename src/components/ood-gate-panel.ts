@@ -80,19 +80,22 @@ export function oodGatePanel(card: Card, rows: OodScoreRow[], options: GatePanel
     const decision = decisions.find((d) => d.score === score)!;
     const groups = ["test", ...sets].map((set) => ({name: set === "test" ? "test (in distribution)" : set, values: scoresOf(rows, set, score)}));
     const higher = GATE_SCORE_HIGHER_IS_OUT[score];
+    const histograms = scoreHistograms(groups, {
+      label: `${GATE_SCORE_LABELS[score]} (${higher ? "higher" : "lower"} = stranger)`,
+      title: `${GATE_SCORE_LABELS[score]}${score === defaultScore ? " (the default gate)" : ""}`,
+      width: 640,
+      rowHeight: 46,
+      bins: 40,
+      colours: options.colours,
+      threshold: decision.threshold,
+      rejects: decision.inDistributionWhen === "above" ? "below" : "above"
+    });
+    // Its own class: the page's Figure 5 counts its histograms by theirs.
+    histograms.classList.replace("score-histograms", "gate-histograms");
     body.replaceChildren(
       html`<p class="gate-shares">At this gate (${score} ${decision.inDistributionWhen === "above" ? ">" : "<"} ${decision.threshold.toPrecision(4)}, set on validation images):
         ${groups.map((g, i) => html`${i ? ", " : ""}<b>${g.name}</b> ${pct(rejectedShare(g.values, decision.threshold, decision.inDistributionWhen))} rejected`)}.</p>`,
-      scoreHistograms(groups, {
-        label: `${GATE_SCORE_LABELS[score]} (${higher ? "higher" : "lower"} = stranger)`,
-        title: `${GATE_SCORE_LABELS[score]}${score === defaultScore ? " (the default gate)" : ""}`,
-        width: 640,
-        rowHeight: 46,
-        bins: 40,
-        colours: options.colours,
-        threshold: decision.threshold,
-        rejects: decision.inDistributionWhen === "above" ? "below" : "above"
-      }),
+      histograms,
       html`<div class="grid grid-cols-2">${sets.map((set) => {
         const curve = thinCurve(oodRocCurve(inside(score), scoresOf(rows, set, score), higher));
         return rocChart([{name: `${score} (AUROC ${fixed(oodAuroc(inside(score), scoresOf(rows, set, score), higher))})`, fpr: curve.fpr, tpr: curve.tpr}],
