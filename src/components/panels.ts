@@ -31,7 +31,7 @@ export function oodVerdict(analysis: Analysis): HTMLElement {
   const {check, decision, inDistribution} = analysis.gate;
   if (!check.ok) {
     const forced = analysis.predictedDespiteRejection ? html`, <b>predicted anyway</b> because you asked: treat these outputs with great caution` : ", so no model was run on it";
-    return html`<p class="verdict ${analysis.predictedDespiteRejection ? "verdict--forced" : "verdict--out"}" role="alert" data-check=${check.code}>✕ <b>Refused before prediction</b>: ${check.message}${forced}.</p>`;
+    return html`<p class="verdict ${analysis.predictedDespiteRejection ? "verdict--forced" : "verdict--out"}" role="alert" data-check=${check.code}>✕ <b>Rejected as out of distribution</b> before any model ran: ${check.message}${forced}.</p>`;
   }
   if (!decision) return html`<p class="muted">This model has no OOD gate: every image is predicted.</p>`;
   const value = analysis.ood ? allScores(analysis.ood)[decision.score] : analysis.gate.featureScores?.[decision.score as keyof typeof analysis.gate.featureScores];
