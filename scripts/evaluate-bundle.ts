@@ -17,7 +17,10 @@ import {decodeImage} from "../src/pipeline/image/index.js";
 import {aucHalfSplitStd, auc, confusionAt, oodAuroc, youdenOperatingPoint} from "../src/pipeline/metrics.js";
 import {directorySource} from "../src/pipeline/node/fs-source.js";
 import {nihImages, oodSets, pediatricImages, type LabelledImage} from "../src/pipeline/node/datasets.js";
-import {OOD_SCORE_HIGHER_IS_OUT, OOD_SCORE_NAMES, oodScoreTensor, type OodScores} from "../src/pipeline/ood.js";
+import {GATE_SCORE_HIGHER_IS_OUT, type GateScores} from "../src/pipeline/ood.js";
+import {bundleScoreNames, fprAtTpr, scoreImage} from "../src/pipeline/ood-evaluation.js";
+import {judgeImage} from "../src/pipeline/image-check.js";
+import {gateTargets} from "./ood-gate-report.js";
 import {prepareSizes} from "../src/pipeline/preprocess.js";
 import {initBackend} from "../src/pipeline/wasm-backend.js";
 import {renderModelCard} from "./model-card.js";
@@ -59,9 +62,16 @@ const classifierRecord = JSON.parse(readFileSync(path.join(folder, "classifier-t
 const oodRecord = JSON.parse(readFileSync(path.join(folder, "ood-training.json"), "utf8")) as TrainingRecord;
 const labels = classifierRecord.labels;
 
+/** What `npm run ood-stats` added to the card (statistics file, gate, its choice): kept as it is. */
+const previous = existsSync(path.join(folder, "card.json")) ? (JSON.parse(readFileSync(path.join(folder, "card.json"), "utf8")) as Card) : null;
+const fromOodStats = previous?.oodFeatures && existsSync(path.join(folder, previous.oodFeatures.path))
+  ? {oodFeatures: previous.oodFeatures, oodGate: previous.oodGate, provenance: previous.provenance?.oodFeatures, choice: previous.metrics?.oodGateChoice}
+  : null;
+
 /** A first card with placeholder decisions, so the loader can run the graphs. */
 function draftCard(operatingPoints: number[], oodThreshold: number): Card {
   return parseCard({
+    ...(fromOodStats ? {oodFeatures: fromOodStats.oodFeatures, oodGate: fromOodStats.oodGate} : {}),
     format: "cxr-workbench/bundle@1",
     name,
     description:
@@ -87,10 +97,10 @@ console.log(`backend: ${await initBackend()}`);
 const bundle: Bundle = await loadBundle(directorySource(folder));
 
 /** Decode + preprocess an image to the classifier and OOD sizes. */
-function prepareBoth(file: string): {pixels: tf.Tensor2D; small: tf.Tensor2D} {
+function prepareBoth(file: string): {pixels: tf.Tensor2D; small: tf.Tensor2D; size: {width: number; height: number}} {
   const image = decodeImage(new Uint8Array(readFileSync(path.join(dataRoot, file))), {name: file});
   const [pixels, small] = prepareSizes(image, [bundle.card.classifier.inputSize, 64], "crop").squares;
-  return {pixels: pixels!, small: small!};
+  return {pixels: pixels!, small: small!, size: {width: image.width, height: image.height}};
 }
 
 /** At most `limit` items, evenly spaced (so a quick run still sees every class). */
@@ -106,24 +116,27 @@ function progress(what: string, i: number, n: number, start: number) {
   }
 }
 
-/** Sigmoid outputs and OOD scores for a list of images. */
-function run(files: string[], what: string, withClassifier: boolean): {paths: string[]; probabilities: number[][]; ood: OodScores[]} {
+/** The scores this bundle computes: the autoencoder's, and the feature-space ones when it has their statistics. */
+const SCORE_NAMES = bundleScoreNames(bundle);
+
+/** Sigmoid outputs and OOD scores for a list of images (the classifier runs on all: the feature scores need it). */
+function run(files: string[], what: string, withClassifier: boolean): {paths: string[]; probabilities: number[][]; ood: GateScores[]; refused: boolean[]} {
   const probabilities: number[][] = [];
-  const ood: OodScores[] = [];
+  const ood: GateScores[] = [];
+  /** Refused by the pixel check (blank, near-constant, noise) before any model. */
+  const refused: boolean[] = [];
   const start = performance.now();
   const chosen = sample(files);
   chosen.forEach((file, i) => {
-    const {pixels, small} = prepareBoth(file);
-    tf.tidy(() => {
-      if (withClassifier) probabilities.push(Array.from(bundle.classifier.forward(bundle.classifier.toInput(pixels)).probabilities.dataSync()));
-      const {reconstruction, latent} = bundle.autoencoder!.reconstruct(small);
-      const values = oodScoreTensor(small, reconstruction, latent).dataSync();
-      ood.push(Object.fromEntries(OOD_SCORE_NAMES.map((s, k) => [s, values[k]!])) as OodScores);
-    });
+    const {pixels, small, size} = prepareBoth(file);
+    const scored = scoreImage(bundle, pixels, small);
+    if (withClassifier) probabilities.push(scored.probabilities);
+    ood.push(scored.scores);
+    refused.push(!judgeImage(scored.measures, size).ok);
     tf.dispose([pixels, small]);
     progress(what, i + 1, chosen.length, start);
   });
-  return {paths: chosen, probabilities, ood};
+  return {paths: chosen, probabilities, ood, refused};
 }
 
 /** Six significant digits: enough for every chart and AUC, a third of the bytes of full floats. */
@@ -170,7 +183,7 @@ labels.forEach((label, c) => {
     console.log(`${label}: no positives in validation, operating point from the training split`);
   }
 });
-const valSsim = valRun.ood.map((s) => s.ssim).sort((a, b) => a - b);
+const valSsim = valRun.ood.map((s) => s.ssim!).sort((a, b) => a - b);
 // Accept 95 % of in-distribution validation images.
 const oodThreshold = valSsim[Math.floor(0.05 * valSsim.length)]!;
 
@@ -205,19 +218,21 @@ const findings = labels.map((label, c) => {
 
 // 3. OOD sets against the in-distribution test split.
 const sets = {...oodSets(dataRoot), [otherPopulation.name]: otherPopulation.files};
-const oodRuns: {set: string; paths: string[]; ood: OodScores[]}[] = [];
+const oodRuns: {set: string; paths: string[]; ood: GateScores[]; refused: boolean[]}[] = [];
 const oodResults = Object.entries(sets).map(([set, files]) => {
-  const {paths, ood: out} = run(files, `OOD ${set}`, false);
-  oodRuns.push({set, paths, ood: out});
+  const {paths, ood: out, refused} = run(files, `OOD ${set}`, false);
+  oodRuns.push({set, paths, ood: out, refused});
   return {
     set,
     images: out.length,
-    rejectedAtThreshold: out.filter((s) => !(s.ssim > oodThreshold)).length / out.length,
-    auroc: Object.fromEntries(OOD_SCORE_NAMES.map((score) => [score,
-      oodAuroc(testRun.ood.map((s) => s[score]), out.map((s) => s[score]), OOD_SCORE_HIGHER_IS_OUT[score])]))
+    rejectedAtThreshold: out.filter((s) => !(s.ssim! > oodThreshold)).length / out.length,
+    auroc: Object.fromEntries(SCORE_NAMES.map((score) => [score,
+      oodAuroc(testRun.ood.map((s) => s[score]!), out.map((s) => s[score]!), GATE_SCORE_HIGHER_IS_OUT[score])])),
+    fprAt95Tpr: Object.fromEntries(SCORE_NAMES.map((score) => [score,
+      fprAtTpr(testRun.ood.map((s) => s[score]!), out.map((s) => s[score]!), GATE_SCORE_HIGHER_IS_OUT[score])]))
   };
 });
-const inRejected = testRun.ood.filter((s) => !(s.ssim > oodThreshold)).length / testRun.ood.length;
+const inRejected = testRun.ood.filter((s) => !(s.ssim! > oodThreshold)).length / testRun.ood.length;
 
 // 4. The card.
 const card: Card = draftCard(operatingPoints, oodThreshold);
@@ -225,7 +240,8 @@ card.provenance = {
   trainedBy: "training/train.py (this project), from scratch: no pretrained weights exist here",
   classifier: classifierRecord.training,
   ood: oodRecord.training,
-  exportedBy: "training/export.py (batch-norm folded, NHWC graph); parity checked by tests/parity.test.ts"
+  exportedBy: "training/export.py (batch-norm folded, NHWC graph); parity checked by tests/parity.test.ts",
+  ...(fromOodStats?.provenance ? {oodFeatures: fromOodStats.provenance} : {})
 };
 card.metrics = {
   evaluatedBy: `npm run evaluate -- ${name}` + (Number.isFinite(limit) ? ` --limit ${limit}` : ""),
@@ -240,7 +256,9 @@ card.metrics = {
     thresholdRule: "5th percentile of SSIM on the validation split: 95 % of in-distribution validation images are accepted",
     inDistributionTestRejected: inRejected,
     sets: oodResults
-  }
+  },
+  ...(fromOodStats?.choice ? {oodGateChoice: fromOodStats.choice} : {}),
+  ...(card.oodGate ? {oodGate: gateTargets(bundle, card, testRun, oodRuns, otherPopulation.name)} : {})
 };
 writeFileSync(path.join(folder, "card.json"), JSON.stringify(parseCard(card), null, 2) + "\n");
 writeFileSync(path.join(folder, "README.md"), renderModelCard(card, table1, oodFigureOf(folder)));
@@ -252,8 +270,8 @@ const predictionRows = (splitName: string, images: LabelledImage[], result: {pro
   images.map((image, i) => [splitName, image.path, ...labels.flatMap((_, c) => [image.labels[c]!, result.probabilities[i]![c]!])]);
 writeCsv(path.join(evaluationDir, "predictions.csv"), ["split", "path", ...labels.flatMap((l) => [`y_${l}`, `p_${l}`])],
   [...predictionRows("validation", val, valRun), ...predictionRows("test", test, testRun)]);
-const scoreRows = (set: string, paths: string[], ood: OodScores[]) => paths.map((p, i) => [set, p, ...OOD_SCORE_NAMES.map((s) => ood[i]![s])]);
-writeCsv(path.join(evaluationDir, "ood-scores.csv"), ["set", "path", ...OOD_SCORE_NAMES], [
+const scoreRows = (set: string, paths: string[], ood: GateScores[]) => paths.map((p, i) => [set, p, ...SCORE_NAMES.map((s) => ood[i]![s]!)]);
+writeCsv(path.join(evaluationDir, "ood-scores.csv"), ["set", "path", ...SCORE_NAMES], [
   ...scoreRows("validation", val.map((i) => i.path), valRun.ood),
   ...scoreRows("test", test.map((i) => i.path), testRun.ood),
   ...oodRuns.flatMap((r) => scoreRows(r.set, r.paths, r.ood))

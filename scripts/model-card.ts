@@ -1,4 +1,5 @@
 /** Renders a bundle's human-readable model card (README.md) from its card.json figures. */
+import {renderGateSection} from "./model-card-gate.js";
 import type {Card} from "../src/pipeline/bundle/card.js";
 
 interface Finding {
@@ -120,6 +121,7 @@ export function renderModelCard(card: Card, table1: ChesterTable1, oodFigure?: s
   );
   for (const s of metrics.ood.sets)
     lines.push(`| ${s.set} | ${s.images} | ${f3(s.auroc.l1)} | ${f3(s.auroc.l2)} | ${f3(s.auroc.ssim)} | ${f3(s.auroc.ssim8)} | ${f3(s.auroc.latent)} | ${pct(s.rejectedAtThreshold)} |`);
+  lines.push("", ...renderGateSection(card));
   lines.push("", "## Known limitations", "");
   const ssimOf = (set: string) => metrics.ood.sets.find((s) => s.set === set)?.auroc.ssim;
   const missedOod = ["knee", "cifar10", "mnist"].filter((set) => (ssimOf(set) ?? 0) < 0.99);

@@ -2,6 +2,7 @@
 import * as Plot from "@observablehq/plot";
 import type {Analysis} from "../pipeline/analyse.js";
 import type {OodResult} from "../pipeline/ood.js";
+import {allScores} from "../pipeline/ood-gate.js";
 import {html} from "./html.js";
 import type {WorkerModelInfo} from "./worker-protocol.js";
 
@@ -26,14 +27,19 @@ export function modelSummary(loaded: WorkerModelInfo): HTMLElement {
 }
 
 export function oodVerdict(analysis: Analysis, {asked = true, userGate = false}: {asked?: boolean; userGate?: boolean} = {}): HTMLElement {
-  if (!analysis.ood) return html`<p class="muted">This model has no OOD gate: every image is predicted.</p>`;
-  const {scores, decision, inDistribution} = analysis.ood;
-  const value = scores[decision.score];
-  const rule = `${decision.score.toUpperCase()} ${value.toFixed(4)} ${inDistribution ? (decision.inDistributionWhen === "above" ? ">" : "<") : decision.inDistributionWhen === "above" ? "≤" : "≥"} ${decision.threshold.toFixed(4)}`;
+  const {check, decision, inDistribution} = analysis.gate;
+  const forcedWhy = asked ? " because you asked" : " to show what the model does with it";
+  if (!check.ok) {
+    const forced = analysis.predictedDespiteRejection ? html`, <b>predicted anyway</b>${forcedWhy}: treat these outputs with great caution` : ", so no model was run on it";
+    return html`<p class="verdict ${analysis.predictedDespiteRejection ? "verdict--forced" : "verdict--out"}" role="alert" data-check=${check.code}>✕ <b>Rejected as out of distribution</b> before any model ran: ${check.message}${forced}.</p>`;
+  }
+  if (!decision) return html`<p class="muted">This model has no OOD gate: every image is predicted.</p>`;
+  const value = analysis.ood ? allScores(analysis.ood)[decision.score] : analysis.gate.featureScores?.[decision.score as keyof typeof analysis.gate.featureScores];
+  const rule = `${decision.score.toUpperCase()} ${value?.toFixed(4) ?? "not computed"} ${inDistribution ? (decision.inDistributionWhen === "above" ? ">" : "<") : decision.inDistributionWhen === "above" ? "≤" : "≥"} ${decision.threshold.toFixed(4)}`;
   const whose = userGate ? " (your threshold)" : "";
-  if (inDistribution) return html`<p class="verdict verdict--in" role="status">✓ <b>In distribution</b>: its scores are like the training images' (${rule}${whose}).</p>`;
+  if (inDistribution) return html`<p class="verdict verdict--in" role="status">✓ <b>In distribution</b>: it scores like the training images (${rule}${whose}).</p>`;
   if (analysis.predictedDespiteRejection)
-    return html`<p class="verdict verdict--forced" role="alert">⚠ <b>Rejected as out of distribution</b> (${rule}${whose}), <b>predicted anyway</b>${asked ? " because you asked" : " to show what the model does with it"}: the model was not trained on images like this one, so treat these outputs with great caution.</p>`;
+    return html`<p class="verdict verdict--forced" role="alert">⚠ <b>Rejected as out of distribution</b> (${rule}${whose}), <b>predicted anyway</b>${forcedWhy}: the model was not trained on images like this one, so treat these outputs with great caution.</p>`;
   return html`<p class="verdict verdict--out" role="alert">✕ <b>Rejected as out of distribution</b> (${rule}${whose}): this does not look like the chest X-rays the model was trained on, so no prediction is shown. Switch on "Predict images the OOD gate rejects" to see one anyway.</p>`;
 }
 
@@ -58,14 +64,18 @@ const SCORE_MEANING: Record<string, string> = {
   l2: "mean squared error",
   ssim: "structural similarity (11x11 Gaussian)",
   ssim8: "SSIM on 8x8 windows (Chester)",
-  latent: "norm of the latent code"
+  latent: "norm of the latent code",
+  mahalanobis: "Mahalanobis distance of the classifier's pooled features to the nearest class mean",
+  knn: "distance to the k-th nearest training feature (unit length)",
+  energy: "energy of the classifier's logits (each output as two classes)",
+  msp: "maximum probability of each output's decision, averaged"
 };
 
 /** The OOD scores of one image, the gate's score marked. */
 export function oodScoresTable(ood: OodResult): HTMLElement {
   return html`<table class="ood-scores">
     <thead><tr><th>score</th><th>value</th><th>meaning</th></tr></thead>
-    <tbody>${Object.entries(ood.scores).map(([score, value]) => html`<tr>
+    <tbody>${Object.entries(allScores(ood)).map(([score, value]) => html`<tr>
       <td>${score === ood.decision.score ? html`<b>${score}</b> (gate)` : score}</td>
       <td style="text-align:right">${value.toFixed(4)}</td>
       <td class="muted">${SCORE_MEANING[score] ?? ""}</td></tr>`)}</tbody>

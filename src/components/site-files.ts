@@ -14,6 +14,8 @@ export interface SiteBundle {
   /** The project's evaluation of the bundle, per image (scripts/evaluate-bundle.ts). */
   predictions: FileAttachmentHandle;
   oodScores: FileAttachmentHandle;
+  /** Every gate score (autoencoder and feature space) per image, from `npm run ood-stats -- <name> --report N`. */
+  gateScores: FileAttachmentHandle;
 }
 
 export const SITE_BUNDLES: SiteBundle[] = [
@@ -23,7 +25,8 @@ export const SITE_BUNDLES: SiteBundle[] = [
     pack: FileAttachment("../data/bundle-pediatric-pneumonia.pack"),
     card: FileAttachment("../models/pediatric-pneumonia/card.json"),
     predictions: FileAttachment("../models/pediatric-pneumonia/evaluation/predictions.csv"),
-    oodScores: FileAttachment("../models/pediatric-pneumonia/evaluation/ood-scores.csv")
+    oodScores: FileAttachment("../models/pediatric-pneumonia/evaluation/ood-scores.csv"),
+    gateScores: FileAttachment("../models/pediatric-pneumonia/evaluation/ood-gate-scores.csv")
   },
   {
     name: "nih-chestxray14",
@@ -31,7 +34,8 @@ export const SITE_BUNDLES: SiteBundle[] = [
     pack: FileAttachment("../data/bundle-nih-chestxray14.pack"),
     card: FileAttachment("../models/nih-chestxray14/card.json"),
     predictions: FileAttachment("../models/nih-chestxray14/evaluation/predictions.csv"),
-    oodScores: FileAttachment("../models/nih-chestxray14/evaluation/ood-scores.csv")
+    oodScores: FileAttachment("../models/nih-chestxray14/evaluation/ood-scores.csv"),
+    gateScores: FileAttachment("../models/nih-chestxray14/evaluation/ood-gate-scores.csv")
   }
 ];
 

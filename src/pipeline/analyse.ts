@@ -19,7 +19,11 @@ import {
 } from "./explain/index.js";
 import {averageDropPercent, keepTopPercent, multiplyByMap, perturbAndScoreMany, type ScorePair} from "./evaluate.js";
 import type {DecodedImage} from "./image/types.js";
-import {runOod, type OodResult} from "./ood.js";
+import type {GateScoreName, OodDecision} from "./bundle/card.js";
+import {CHECK_SIZE, checkImage, type ImageCheck} from "./image-check.js";
+import {isInDistribution, runOod, type OodResult} from "./ood.js";
+import type {FeatureScores} from "./ood-features.js";
+import {allScores, gateDecision} from "./ood-gate.js";
 import {prepareSizes, type Box, type ResizeMode} from "./preprocess.js";
 
 export interface AnalyseOptions {
@@ -34,6 +38,8 @@ export interface AnalyseOptions {
   upsample?: UpsampleMethod | null;
   /** Predict even when the OOD gate rejects the image (the result says so). */
   predictRejected?: boolean;
+  /** The score whose decision rules the gate (one the card has a threshold for). Default: the card's. */
+  gate?: GateScoreName;
   /** Evaluate the CAM-family maps: Average Drop and Black Average Drop at these alphas (percent). */
   evaluateAlphas?: number[];
 }
@@ -65,6 +71,16 @@ export interface Analysis {
   /** Milliseconds per stage. */
   timings: Record<string, number>;
   ood: OodResult | null;
+  /**
+   * The gate as a whole: the pixel check (before any model), the feature-space scores, the decision
+   * in use and its verdict. `ood` (when the bundle has an autoencoder) carries the same verdict.
+   */
+  gate: {
+    check: ImageCheck;
+    featureScores: FeatureScores | null;
+    decision: OodDecision | null;
+    inDistribution: boolean;
+  };
   /** Labelled outputs only, in output order; null when the gate rejected and predictRejected is off. */
   predictions: Prediction[] | null;
   /** True when the gate rejected the image and it was predicted anyway. */
@@ -96,18 +112,27 @@ export function analyse(bundle: Bundle, image: DecodedImage, options: AnalyseOpt
   const timings: Record<string, number> = {};
   const size = card.classifier.inputSize;
 
-  const {box, pixels, small} = timed(timings, "preprocess", () => {
-    const sizes = autoencoder ? [size, autoencoder.spec.inputSize] : [size];
+  const {box, pixels, small, checked} = timed(timings, "preprocess", () => {
+    // The pixel check's square too (image-check.ts), unless a model already takes that size.
+    const sizes = [...new Set([size, ...(autoencoder ? [autoencoder.spec.inputSize] : []), CHECK_SIZE])];
     const {box, squares} = prepareSizes(image, sizes, resize);
     // Force the work here so the stage timing is honest.
     squares[0]!.dataSync();
-    return {box, pixels: squares[0]!, small: squares[1] ?? null};
+    return {box, pixels: squares[0]!, small: autoencoder ? squares[1]! : null, checked: squares[sizes.indexOf(CHECK_SIZE)]!};
   });
-  const keep: tf.Tensor[] = [pixels];
-  if (small) keep.push(small);
+  const keep: tf.Tensor[] = [...new Set([pixels, small, checked].filter((t): t is tf.Tensor2D => t !== null))];
   try {
+    const decision = gateDecision(card, options.gate);
+    const check = timed(timings, "check", () => checkImage(checked, image));
     const ood = autoencoder && small ? timed(timings, "ood", () => runOod(autoencoder, small)) : null;
-    const rejected = ood ? !ood.inDistribution : false;
+    const gate: Analysis["gate"] = {check, featureScores: null, decision, inDistribution: check.ok};
+    /** The verdict from what is known so far; `ood` mirrors it for the pages and the audit. */
+    const judge = () => {
+      const scores = ood ? allScores({scores: ood.scores, featureScores: gate.featureScores}) : {...(gate.featureScores ?? {})};
+      gate.inDistribution = check.ok && (decision ? isInDistribution(scores, decision) : true);
+      if (ood) Object.assign(ood, {check, featureScores: gate.featureScores, decision: decision ?? ood.decision, inDistribution: gate.inDistribution});
+      return !gate.inDistribution;
+    };
     const result: Analysis = {
       width: image.width,
       height: image.height,
@@ -115,25 +140,41 @@ export function analyse(bundle: Bundle, image: DecodedImage, options: AnalyseOpt
       resize,
       timings,
       ood,
+      gate,
       predictions: null,
       predictedDespiteRejection: false,
       explanation: null,
       evaluation: null
     };
-    if (rejected && !options.predictRejected) return result;
-    result.predictedDespiteRejection = rejected;
+    // A blank or noise image never reaches the classifier, unless asked to.
+    if (!check.ok && !options.predictRejected) {
+      judge();
+      return result;
+    }
+    // With no feature scores to compute, the autoencoder's gate refuses before the classifier runs.
+    if (!bundle.features && judge() && !options.predictRejected) return result;
 
-    // One forward pass serves the prediction and, through its features, the whole CAM family.
-    const {raw, features} = timed(timings, "predict", () => {
-      const {probabilities, features} = tf.tidy(() => {
-        const {probabilities, features} = classifier.forward(classifier.toInput(pixels));
-        return {probabilities, features};
-      });
+    // One forward pass serves the prediction, the feature-space OOD scores and the whole CAM family.
+    const {raw, features, logits} = timed(timings, "predict", () => {
+      const {probabilities, features, logits} = tf.tidy(() => classifier.forward(classifier.toInput(pixels)));
       const raw = probabilities.dataSync() as Float32Array;
       probabilities.dispose();
-      return {raw, features};
+      return {raw, features, logits};
     });
-    keep.push(features);
+    keep.push(features, logits);
+    if (bundle.features) {
+      gate.featureScores = timed(timings, "oodFeatures", () => {
+        const pooled = tf.tidy(() => features.mean([1, 2]));
+        try {
+          return bundle.features!.scores(pooled, logits, usedOutputs(card.labels));
+        } finally {
+          pooled.dispose();
+        }
+      });
+    }
+    const rejected = judge();
+    if (rejected && !options.predictRejected) return result;
+    result.predictedDespiteRejection = rejected;
     const predictions = usedOutputs(card.labels).map((index) => ({
       index,
       label: card.labels[index]!,

@@ -5,11 +5,13 @@
  * join of classifier outputs with OOD scores for Chester's Figure 6. Plain TypeScript (no TF.js, DOM
  * or Node APIs): the pages and the tests get the same numbers.
  */
-import type {OodScoreName} from "./bundle/card.js";
+import type {GateScoreName, OodScoreName} from "./bundle/card.js";
 import {auc, rocCurve, type RocCurve} from "./metrics.js";
 
 /** The OOD score columns of ood-scores.csv, in file order. */
 export const OOD_SCORE_COLUMNS: OodScoreName[] = ["l1", "l2", "ssim", "ssim8", "latent"];
+/** The feature-space score columns (ood-features.ts), present when the bundle ships their statistics. */
+export const FEATURE_SCORE_COLUMNS: GateScoreName[] = ["mahalanobis", "knn", "energy", "msp"];
 
 /** `set` values of ood-scores.csv that are the bundle's own population; every other set is OOD. */
 export const IN_DISTRIBUTION_SETS = ["validation", "test"] as const;
@@ -29,7 +31,7 @@ export interface OodScoreRow {
   /** validation, test, or the OOD set's name. */
   set: string;
   path: string;
-  scores: Record<OodScoreName, number>;
+  scores: Record<OodScoreName, number> & Partial<Record<GateScoreName, number>>;
 }
 
 function number(row: CsvRow, column: string, line: number): number {
@@ -61,14 +63,20 @@ export function parsePredictions(rows: CsvRow[], findings: string[]): Prediction
   }));
 }
 
-/** ood-scores.csv rows (set, path, l1, l2, ssim, ssim8, latent). */
+/** ood-scores.csv rows (set, path, l1, l2, ssim, ssim8, latent, and the feature scores when present). */
 export function parseOodScores(rows: CsvRow[]): OodScoreRow[] {
   requireColumns(rows, ["set", "path", ...OOD_SCORE_COLUMNS], "ood-scores.csv");
+  const columns = [...OOD_SCORE_COLUMNS, ...FEATURE_SCORE_COLUMNS.filter((c) => rows.length && c in rows[0]!)];
   return rows.map((row, i) => ({
     set: row.set ?? "",
     path: row.path ?? "",
-    scores: Object.fromEntries(OOD_SCORE_COLUMNS.map((s) => [s, number(row, s, i + 2)])) as Record<OodScoreName, number>
+    scores: Object.fromEntries(columns.map((s) => [s, number(row, s, i + 2)])) as OodScoreRow["scores"]
   }));
+}
+
+/** The score columns the rows have: the autoencoder's five, then any feature-space ones. */
+export function scoreColumns(rows: OodScoreRow[]): GateScoreName[] {
+  return [...OOD_SCORE_COLUMNS, ...FEATURE_SCORE_COLUMNS.filter((c) => rows.length && rows[0]!.scores[c] !== undefined)];
 }
 
 /** The OOD sets of ood-scores.csv (every set but validation and test), in file order. */
@@ -78,8 +86,8 @@ export function oodSetNames(rows: OodScoreRow[]): string[] {
 }
 
 /** One score of the rows of one set. */
-export function scoresOf(rows: OodScoreRow[], set: string, score: OodScoreName): number[] {
-  return rows.filter((r) => r.set === set).map((r) => r.scores[score]);
+export function scoresOf(rows: OodScoreRow[], set: string, score: GateScoreName): number[] {
+  return rows.filter((r) => r.set === set).map((r) => r.scores[score]!);
 }
 
 /** Scores and known labels of one finding on one split (rows with an unknown label left out). */

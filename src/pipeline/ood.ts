@@ -3,11 +3,15 @@
  * score how far the reconstruction is from the input, and how far the latent code is from the origin.
  */
 import * as tf from "@tensorflow/tfjs";
-import type {OodDecision, OodScoreName} from "./bundle/card.js";
+import type {GateScoreName, OodDecision, OodScoreName} from "./bundle/card.js";
+import type {ImageCheck} from "./image-check.js";
 import type {Autoencoder} from "./model/autoencoder.js";
+import {FEATURE_SCORE_HIGHER_IS_OUT, type FeatureScores} from "./ood-features.js";
 import {ssim, ssimBlocks} from "./ssim.js";
 
 export type OodScores = Record<OodScoreName, number>;
+/** Whatever scores an image has: the autoencoder's, the classifier's feature-space ones, or both. */
+export type GateScores = Partial<Record<GateScoreName, number>>;
 
 /** For each score, whether a larger value means "more out of distribution". */
 export const OOD_SCORE_HIGHER_IS_OUT: Record<OodScoreName, boolean> = {
@@ -19,6 +23,9 @@ export const OOD_SCORE_HIGHER_IS_OUT: Record<OodScoreName, boolean> = {
 };
 
 export const OOD_SCORE_NAMES: OodScoreName[] = ["l1", "l2", "ssim", "ssim8", "latent"];
+
+/** Every gate score's direction: the autoencoder's and the feature-space ones. */
+export const GATE_SCORE_HIGHER_IS_OUT: Record<GateScoreName, boolean> = {...OOD_SCORE_HIGHER_IS_OUT, ...FEATURE_SCORE_HIGHER_IS_OUT};
 
 /** All five scores as one [5] tensor, in OOD_SCORE_NAMES order (one read-back instead of five). */
 export function oodScoreTensor(input: tf.Tensor2D, reconstruction: tf.Tensor2D, latent: tf.Tensor1D): tf.Tensor1D {
@@ -34,14 +41,22 @@ export function oodScoreTensor(input: tf.Tensor2D, reconstruction: tf.Tensor2D, 
   });
 }
 
-export function isInDistribution(scores: OodScores, decision: OodDecision): boolean {
-  const value = scores[decision.score];
+/** False when the score is missing (NaN compares false): a gate that cannot be computed rejects. */
+export function isInDistribution(scores: GateScores, decision: OodDecision): boolean {
+  const value = scores[decision.score] ?? NaN;
   return decision.inDistributionWhen === "above" ? value > decision.threshold : value < decision.threshold;
 }
 
 export interface OodResult {
+  /** The autoencoder's five scores. */
   scores: OodScores;
+  /** The classifier's feature-space scores, when the bundle ships their statistics and the image was checked. */
+  featureScores?: FeatureScores | null;
+  /** The pixel check that runs before any model (blank, near-constant, noise). */
+  check?: ImageCheck;
+  /** The gate's verdict: the check passed and the decision's score is on its in-distribution side. */
   inDistribution: boolean;
+  /** The decision in use (the card's default gate, or the one chosen); its score may be a feature score. */
   decision: OodDecision;
   size: number;
   /** The autoencoder's input and reconstruction, [size * size] in [0, 1]. */

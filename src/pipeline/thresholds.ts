@@ -7,7 +7,8 @@
  */
 import type {Analysis, Prediction} from "./analyse.js";
 import {calibrate} from "./calibration.js";
-import type {OodDecision} from "./bundle/card.js";
+import type {GateScoreName, OodDecision} from "./bundle/card.js";
+import {GATE_SCORE_HIGHER_IS_OUT} from "./ood.js";
 
 export interface UserThresholds {
   /** A score of the OOD result and its cutoff; its direction is the card's for that score, or the score's natural one. */
@@ -16,12 +17,14 @@ export interface UserThresholds {
   findings?: Record<string, number>;
 }
 
-/** Scores where a larger value means "more out of distribution" (the others: smaller means out). */
-const HIGHER_IS_OUT = new Set(["l1", "l2", "latent", "mahalanobis", "knn", "energy"]);
-
-/** The gate a user choice stands for, with the direction the score needs. */
-export function userDecision(gate: {score: string; cutoff: number}, card?: OodDecision): OodDecision {
-  const inDistributionWhen = card && card.score === gate.score ? card.inDistributionWhen : HIGHER_IS_OUT.has(gate.score) ? "below" : "above";
+/**
+ * The gate a user choice stands for: the card's direction for that score where the card has a
+ * decision on it, else the score's natural one (GATE_SCORE_HIGHER_IS_OUT).
+ */
+export function userDecision(gate: {score: string; cutoff: number}, card?: OodDecision | null, cardDecisions: OodDecision[] = []): OodDecision {
+  const known = [card, ...cardDecisions].find((d) => d && d.score === gate.score);
+  const higherIsOut = GATE_SCORE_HIGHER_IS_OUT[gate.score as GateScoreName] ?? true;
+  const inDistributionWhen = known ? known.inDistributionWhen : higherIsOut ? "below" : "above";
   return {score: gate.score, threshold: gate.cutoff, inDistributionWhen} as OodDecision;
 }
 
@@ -30,15 +33,20 @@ export interface ThresholdedAnalysis extends Analysis {
   userThresholds: {gate: boolean; findings: string[]};
 }
 
-export function applyThresholds(analysis: Analysis, thresholds: UserThresholds | undefined, options: {scaleUpper?: number} = {}): ThresholdedAnalysis {
+export function applyThresholds(analysis: Analysis, thresholds: UserThresholds | undefined, options: {scaleUpper?: number; cardDecisions?: OodDecision[]} = {}): ThresholdedAnalysis {
   const userThresholds = {gate: false, findings: [] as string[]};
-  let ood = analysis.ood;
-  if (ood && thresholds?.gate && thresholds.gate.score in ood.scores && Number.isFinite(thresholds.gate.cutoff)) {
-    const decision = userDecision(thresholds.gate, ood.decision);
-    const value = (ood.scores as Record<string, number>)[decision.score]!;
-    const inDistribution = decision.inDistributionWhen === "above" ? value > decision.threshold : value < decision.threshold;
-    ood = {...ood, decision, inDistribution};
-    userThresholds.gate = decision.score !== analysis.ood!.decision.score || decision.threshold !== analysis.ood!.decision.threshold;
+  let {ood, gate} = analysis;
+  const scores: Record<string, number> = {...(ood?.scores ?? {}), ...(gate?.featureScores ?? ood?.featureScores ?? {})};
+  if (thresholds?.gate && thresholds.gate.score in scores && Number.isFinite(thresholds.gate.cutoff)) {
+    const current = gate?.decision ?? ood?.decision ?? null;
+    const decision = userDecision(thresholds.gate, current, options.cardDecisions);
+    const value = scores[decision.score]!;
+    // The pixel check (blank, noise) still refuses whatever the threshold.
+    const checked = gate ? gate.check.ok : true;
+    const inDistribution = checked && (decision.inDistributionWhen === "above" ? value > decision.threshold : value < decision.threshold);
+    if (gate) gate = {...gate, decision, inDistribution};
+    if (ood) ood = {...ood, decision, inDistribution};
+    userThresholds.gate = !current || decision.score !== current.score || decision.threshold !== current.threshold;
   }
   let predictions: Prediction[] | null = analysis.predictions;
   if (predictions && thresholds?.findings) {
@@ -49,7 +57,7 @@ export function applyThresholds(analysis: Analysis, thresholds: UserThresholds |
       return {...p, operatingPoint: t, calibrated: calibrate(p.raw, t, {scaleUpper: options.scaleUpper})};
     });
   }
-  const rejected = ood ? !ood.inDistribution : false;
+  const rejected = gate ? !gate.inDistribution : ood ? !ood.inDistribution : false;
   let explanation = analysis.explanation;
   if (explanation && predictions) {
     const finding = predictions.find((p) => p.index === explanation!.finding.index);
@@ -58,6 +66,7 @@ export function applyThresholds(analysis: Analysis, thresholds: UserThresholds |
   return {
     ...analysis,
     ood,
+    gate,
     predictions,
     explanation,
     predictedDespiteRejection: rejected && predictions !== null,
@@ -67,6 +76,7 @@ export function applyThresholds(analysis: Analysis, thresholds: UserThresholds |
 
 /** A rejected image's predictions and maps are shown only when the user asks for them. */
 export function shownAnalysis<T extends Analysis>(analysis: T, predictRejected: boolean): T {
-  if (!analysis.ood || analysis.ood.inDistribution || predictRejected) return analysis;
+  const inDistribution = analysis.gate ? analysis.gate.inDistribution : analysis.ood ? analysis.ood.inDistribution : true;
+  if (inDistribution || predictRejected) return analysis;
   return {...analysis, predictions: null, explanation: null, evaluation: null, predictedDespiteRejection: false};
 }

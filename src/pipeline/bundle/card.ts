@@ -13,6 +13,9 @@ export type Normalisation =
 
 export type Layout = "NHWC" | "NCHW";
 export type OodScoreName = "l1" | "l2" | "ssim" | "ssim8" | "latent";
+/** The autoencoder's scores and the classifier's feature-space scores (ood-features.ts). */
+export type GateScoreName = OodScoreName | "mahalanobis" | "knn" | "energy" | "msp";
+export const GATE_SCORE_NAMES: GateScoreName[] = ["l1", "l2", "ssim", "ssim8", "latent", "mahalanobis", "knn", "energy", "msp"];
 
 export interface GraphNodes {
   /** Placeholder that takes the image. */
@@ -49,7 +52,7 @@ export interface ClassifierSpec {
 }
 
 export interface OodDecision {
-  score: OodScoreName;
+  score: GateScoreName;
   threshold: number;
   /** Which side of the threshold counts as in-distribution. */
   inDistributionWhen: "above" | "below";
@@ -82,6 +85,13 @@ export interface Card {
   resize: "crop" | "stretch";
   classifier: ClassifierSpec;
   ood?: AutoencoderSpec;
+  /** Feature-space OOD statistics (ood-features.ts), made by `npm run ood-stats`. */
+  oodFeatures?: {path: string};
+  /**
+   * The OOD gate over every score: one decision per score (each threshold accepts a share of the
+   * validation split) and the default, chosen on validation data. Without it, `ood.decision` rules.
+   */
+  oodGate?: {default: GateScoreName; decisions: OodDecision[]; chosenBy?: string};
   /** Where the weights come from: data, training command, hash, or "Chester published model". */
   provenance?: Record<string, unknown>;
   /** Measured results (AUCs, OOD AUROC...) and how they were produced. */
@@ -156,6 +166,21 @@ export function parseCard(json: unknown, where = "card.json"): Card {
     need(d && ["l1", "l2", "ssim", "ssim8", "latent"].includes(d.score), "ood.decision.score must be l1, l2, ssim, ssim8 or latent");
     need(d && Number.isFinite(d.threshold), "ood.decision.threshold must be a number");
     need(d && (d.inDistributionWhen === "above" || d.inDistributionWhen === "below"), `ood.decision.inDistributionWhen must be "above" or "below"`);
+  }
+  if (card.oodFeatures !== undefined)
+    need(card.oodFeatures && typeof card.oodFeatures.path === "string" && card.oodFeatures.path.length > 0, "oodFeatures.path is missing");
+  const g = card.oodGate;
+  if (g !== undefined) {
+    const decisions = Array.isArray(g?.decisions) ? g.decisions : [];
+    need(Array.isArray(g?.decisions), "oodGate.decisions must be a list");
+    decisions.forEach((d, i) => {
+      need(d && GATE_SCORE_NAMES.includes(d.score), `oodGate.decisions[${i}].score must be one of ${GATE_SCORE_NAMES.join(", ")}`);
+      need(d && Number.isFinite(d.threshold), `oodGate.decisions[${i}].threshold must be a number`);
+      need(d && (d.inDistributionWhen === "above" || d.inDistributionWhen === "below"), `oodGate.decisions[${i}].inDistributionWhen must be "above" or "below"`);
+      const needs = d && (["l1", "l2", "ssim", "ssim8", "latent"].includes(d.score) ? card.ood : card.oodFeatures);
+      need(!d || needs, `oodGate.decisions[${i}] uses ${d?.score}, which this bundle cannot compute (${["l1", "l2", "ssim", "ssim8", "latent"].includes(d?.score) ? "no ood model" : "no oodFeatures"})`);
+    });
+    need(decisions.some((d) => d?.score === g?.default), `oodGate.default ${JSON.stringify(g?.default)} has no decision in oodGate.decisions`);
   }
   if (problems.length) throw new CardError(`${where}: ${problems.join("; ")}`);
   return card;

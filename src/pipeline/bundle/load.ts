@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import {Autoencoder} from "../model/autoencoder.js";
 import {Classifier} from "../model/classifier.js";
 import {findLatentNode, findPooledHead, Graph} from "../model/graph-inspect.js";
+import {decodeFeatureStatistics, FeatureFileError, FeatureOod} from "../ood-features.js";
 import {
   CardError,
   chesterNormalisation,
@@ -21,6 +22,8 @@ export interface Bundle {
   card: Card;
   classifier: Classifier;
   autoencoder?: Autoencoder;
+  /** Feature-space OOD statistics (card.oodFeatures), when the bundle ships them. */
+  features?: FeatureOod;
   /** "bundle" for card.json folders, "chester" for Chester's published folders. */
   kind: "bundle" | "chester";
   location: string;
@@ -51,7 +54,20 @@ async function loadOwnBundle(source: BundleSource, options: LoadOptions): Promis
     const aeModel = await loadGraph(source, card.ood.path, (e) => options.onProgress?.({...e, model: "ood"}));
     autoencoder = new Autoencoder(aeModel, card.ood);
   }
-  return finish(card, new Classifier(classifierModel, card.classifier, card.labels), autoencoder, "bundle", source.location);
+  const classifier = new Classifier(classifierModel, card.classifier, card.labels);
+  let features: FeatureOod | undefined;
+  if (card.oodFeatures) {
+    const where = joinPath(source.location, card.oodFeatures.path);
+    try {
+      if (!(await source.exists(card.oodFeatures.path))) throw new BundleError(`${where} is missing (the card's oodFeatures names it)`);
+      features = new FeatureOod(decodeFeatureStatistics(await source.readBytes(card.oodFeatures.path), where, classifier.denseKernel.shape[0]));
+    } catch (error) {
+      classifier.dispose();
+      autoencoder?.dispose();
+      throw error instanceof FeatureFileError ? new CardError(error.message) : error;
+    }
+  }
+  return finish(card, classifier, autoencoder, "bundle", source.location, features);
 }
 
 async function loadChesterFolder(source: BundleSource, options: LoadOptions): Promise<Bundle> {
@@ -167,7 +183,7 @@ function warmUpImage(size: number): tf.Tensor2D {
   });
 }
 
-function finish(card: Card, classifier: Classifier, autoencoder: Autoencoder | undefined, kind: Bundle["kind"], location: string): Bundle {
+function finish(card: Card, classifier: Classifier, autoencoder: Autoencoder | undefined, kind: Bundle["kind"], location: string, features?: FeatureOod): Bundle {
   const start = performance.now();
   const grey = warmUpImage(card.classifier.inputSize);
   const input = tf.tidy(() => classifier.toInput(grey));
@@ -187,6 +203,7 @@ function finish(card: Card, classifier: Classifier, autoencoder: Autoencoder | u
   } catch (error) {
     classifier.dispose();
     autoencoder?.dispose();
+    features?.dispose();
     throw error;
   } finally {
     grey.dispose();
@@ -196,12 +213,14 @@ function finish(card: Card, classifier: Classifier, autoencoder: Autoencoder | u
     card,
     classifier,
     autoencoder,
+    features,
     kind,
     location,
     warmUp: {ms: performance.now() - start, fastPath},
     dispose() {
       classifier.dispose();
       autoencoder?.dispose();
+      features?.dispose();
     }
   };
 }

@@ -23,9 +23,10 @@ export function folderFiles(folder: string, skip: (relative: string) => boolean 
  * shards); the README, training records and evaluation tables stay out (pages fetch those apart).
  */
 export function packBundle(folder: string): Uint8Array {
-  const card = JSON.parse(readFileSync(path.join(folder, "card.json"), "utf8")) as {classifier: {path: string}; ood?: {path: string}};
+  const card = JSON.parse(readFileSync(path.join(folder, "card.json"), "utf8")) as {classifier: {path: string}; ood?: {path: string}; oodFeatures?: {path: string}};
   const graphFolders = [card.classifier.path, card.ood?.path].filter((p): p is string => !!p).map((p) => path.posix.dirname(p));
-  const keep = (file: string) => file === "card.json" || graphFolders.some((dir) => dir !== "." && file.startsWith(`${dir}/`));
+  const keep = (file: string) =>
+    file === "card.json" || file === card.oodFeatures?.path || graphFolders.some((dir) => dir !== "." && file.startsWith(`${dir}/`));
   const files = folderFiles(folder).filter(keep);
   return encodePack(files.map((p) => ({path: p, bytes: new Uint8Array(readFileSync(path.join(folder, p)))})));
 }

@@ -2,9 +2,10 @@
  * Node-only: the `metrics` table, computed from the union of every shard's tables (so it can be
  * recomputed at any time, e.g. after the shards of several machines were copied into one folder).
  */
-import type {OodScoreName} from "../../bundle/card.js";
+import {GATE_SCORE_NAMES, type GateScoreName} from "../../bundle/card.js";
 import {auc, aucHalfSplitStd, confusionAt, coverageVersusAuc, oodAuroc} from "../../metrics.js";
-import {OOD_SCORE_HIGHER_IS_OUT, OOD_SCORE_NAMES} from "../../ood.js";
+import {GATE_SCORE_HIGHER_IS_OUT} from "../../ood.js";
+import {fprAtTpr} from "../../ood-evaluation.js";
 import type {ParquetStore, Row} from "./parquet.js";
 import {METRICS, tableScan} from "./tables.js";
 
@@ -38,7 +39,7 @@ export async function computeMetrics(store: ParquetStore, out: string, findings:
 
   // Labelled predictions of readable images, with their OOD scores (NULL without an OOD model).
   const labelled = await store.query(`
-    SELECT p.finding, p.probability, p.label, ${OOD_SCORE_NAMES.map((s) => `o.${s}`).join(", ")}
+    SELECT p.finding, p.probability, p.label, ${GATE_SCORE_NAMES.map((s) => `o.${s}`).join(", ")}
     FROM ${predictions} p
     JOIN ${images} i ON i.path = p.path AND i.status = 'ok'
     LEFT JOIN ${ood} o ON o.path = p.path
@@ -73,11 +74,11 @@ export async function computeMetrics(store: ParquetStore, out: string, findings:
       specificity: at.specificity
     });
     // Coverage versus AUC: only images with OOD scores, only when both classes are present.
-    for (const score of OOD_SCORE_NAMES) {
+    for (const score of GATE_SCORE_NAMES) {
       const scored = these.filter((r) => finite(r[score]));
       const ys = scored.map((r) => num(r.label));
       if (!ys.includes(1) || !ys.includes(0)) continue;
-      const curve = coverageVersusAuc(scored.map((r) => num(r[score])), !OOD_SCORE_HIGHER_IS_OUT[score], scored.map((r) => num(r.probability)), ys, {steps: COVERAGE_STEPS});
+      const curve = coverageVersusAuc(scored.map((r) => num(r[score])), !GATE_SCORE_HIGHER_IS_OUT[score], scored.map((r) => num(r.probability)), ys, {steps: COVERAGE_STEPS});
       for (const point of curve)
         rows.push({kind: "coverage", finding, ood_score: score, n: scored.length, cutoff: point.cutoff, coverage: point.coverage, kept: point.kept, auc: point.auc});
     }
@@ -85,7 +86,7 @@ export async function computeMetrics(store: ParquetStore, out: string, findings:
 
   // OOD AUROC per set and score: in-distribution = every readable image outside the OOD sets.
   const oodRows = await store.query(`
-    SELECT i.ood_set, o.in_distribution, ${OOD_SCORE_NAMES.map((s) => `o.${s}`).join(", ")}
+    SELECT i.ood_set, o.in_distribution, ${GATE_SCORE_NAMES.map((s) => `o.${s}`).join(", ")}
     FROM ${ood} o JOIN ${images} i ON i.path = o.path AND i.status = 'ok'
     ORDER BY o.path`);
   const inside = oodRows.filter((r) => r.ood_set === null || r.ood_set === undefined);
@@ -94,16 +95,21 @@ export async function computeMetrics(store: ParquetStore, out: string, findings:
   if (sets.length > 1) groups.push([ALL_OOD_SETS, oodRows.filter((r) => typeof r.ood_set === "string")]);
   if (inside.length) {
     for (const [set, outside] of groups) {
-      for (const score of OOD_SCORE_NAMES as OodScoreName[]) {
+      for (const score of GATE_SCORE_NAMES as GateScoreName[]) {
         const scoredIn = inside.filter((r) => finite(r[score]));
         const scoredOut = outside.filter((r) => finite(r[score]));
+        // A score the bundle does not compute (no feature statistics) gets no row.
+        if (!scoredIn.length && !scoredOut.length) continue;
+        const valuesIn = scoredIn.map((r) => num(r[score]));
+        const valuesOut = scoredOut.map((r) => num(r[score]));
         rows.push({
           kind: "ood",
           ood_set: set,
           ood_score: score,
           n: outside.length,
           n_in: inside.length,
-          auroc: oodAuroc(scoredIn.map((r) => num(r[score])), scoredOut.map((r) => num(r[score])), OOD_SCORE_HIGHER_IS_OUT[score]),
+          auroc: oodAuroc(valuesIn, valuesOut, GATE_SCORE_HIGHER_IS_OUT[score]),
+          fpr_at_95_tpr: fprAtTpr(valuesIn, valuesOut, GATE_SCORE_HIGHER_IS_OUT[score]),
           rejected: outside.filter((r) => r.in_distribution === false).length / outside.length
         });
       }

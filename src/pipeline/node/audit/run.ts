@@ -348,7 +348,9 @@ function processImage(ctx: Context, relative: string, rows: ChunkRows): boolean 
   for (const p of first.predictions!) rows.predictions.push([relative, p.label, p.raw, p.calibrated, p.operatingPoint, p.raw >= p.operatingPoint, labelOf(p.index)]);
   if (first.ood) {
     const s = first.ood.scores;
-    rows.ood.push([relative, s.l1, s.l2, s.ssim, s.ssim8, s.latent, first.ood.inDistribution]);
+    const f = first.gate.featureScores;
+    rows.ood.push([relative, s.l1, s.l2, s.ssim, s.ssim8, s.latent, f?.mahalanobis ?? null, f?.knn ?? null, f?.energy ?? null, f?.msp ?? null,
+      first.gate.decision?.score ?? null, first.gate.check.code, first.ood.inDistribution]);
   }
   for (const result of analyses) {
     if (!result.evaluation || !result.explanation) continue;

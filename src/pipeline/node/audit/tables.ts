@@ -52,6 +52,13 @@ export const OOD: TableSchema = {
     ["ssim", "DOUBLE"],
     ["ssim8", "DOUBLE"],
     ["latent", "DOUBLE"],
+    // The classifier's feature-space scores (ood-features.ts); NULL without the bundle's statistics.
+    ["mahalanobis", "DOUBLE"],
+    ["knn", "DOUBLE"],
+    ["energy", "DOUBLE"],
+    ["msp", "DOUBLE"],
+    ["gate", "VARCHAR"],
+    ["check", "VARCHAR"],
     ["in_distribution", "BOOLEAN"]
   ]
 };
@@ -103,6 +110,7 @@ export const METRICS: TableSchema = {
     ["specificity", "DOUBLE"],
     ["n_in", "INTEGER"],
     ["auroc", "DOUBLE"],
+    ["fpr_at_95_tpr", "DOUBLE"],
     ["rejected", "DOUBLE"],
     ["cutoff", "DOUBLE"],
     ["coverage", "DOUBLE"],
