@@ -28,10 +28,17 @@ interface CardOodSet {
   rejectedAtThreshold: number;
 }
 
-/** The sets the card's own evaluation shows the gate accepting most of (rejected under 50 %). */
+/**
+ * The sets the card's own evaluation shows the default gate accepting many of (rejected under
+ * 60 %): from `metrics.oodGate` where the card has a gate over every score, else the autoencoder
+ * gate's `metrics.ood`.
+ */
 export function gateBlindSpots(card: Card): CardOodSet[] {
-  const sets = ((card as unknown as {metrics?: {ood?: {sets?: CardOodSet[]}}}).metrics?.ood?.sets ?? []) as CardOodSet[];
-  return sets.filter((s) => Number.isFinite(s.rejectedAtThreshold) && s.rejectedAtThreshold < 0.5);
+  const metrics = (card as unknown as {metrics?: {ood?: {sets?: CardOodSet[]}; oodGate?: {sets?: {set: string; images: number; rejected: number}[]}}}).metrics;
+  const sets: CardOodSet[] = metrics?.oodGate?.sets
+    ? metrics.oodGate.sets.map((s) => ({set: s.set, images: s.images, rejectedAtThreshold: s.rejected}))
+    : (metrics?.ood?.sets ?? []);
+  return sets.filter((s) => Number.isFinite(s.rejectedAtThreshold) && s.rejectedAtThreshold < 0.6);
 }
 
 export function gateBlindSpotNote(card: Card, {userGate = false} = {}): HTMLElement | null {

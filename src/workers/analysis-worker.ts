@@ -14,6 +14,7 @@ import {loadBundle, type Bundle} from "../pipeline/bundle/load.js";
 import {decodePack, packSource} from "../pipeline/bundle/pack.js";
 import {folderSources, sameOriginUrl} from "../pipeline/bundle/folder-source.js";
 import {urlSource} from "../pipeline/bundle/source.js";
+import {gateDecision} from "../pipeline/ood-gate.js";
 import {blackScores, perturbedViews, timedRawMaps} from "../pipeline/explain/study.js";
 import {decodeImage} from "../pipeline/image/index.js";
 import type {DecodedImage} from "../pipeline/image/types.js";
@@ -87,7 +88,7 @@ async function loadModel(spec: ModelSpec, progress: Progress): Promise<WorkerMod
     loadMs: performance.now() - start,
     fromCache,
     fastPathVerified: bundle.warmUp.fastPath.verified,
-    oodDecision: bundle.autoencoder?.spec.decision ?? null,
+    oodDecision: gateDecision(bundle.card) ?? bundle.autoencoder?.spec.decision ?? null,
     oodInputSize: bundle.autoencoder?.spec.inputSize ?? null,
     backend: backend ?? {name: tf.getBackend() as BackendName, probeMs: {}, reason: "default"}
   };
