@@ -12,7 +12,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {launchChromium, serveStatic, type ChromiumSession, type StaticServer, type WatchedPage} from "./helpers/browser.js";
 import {CHESTER_MODELS, chesterFixture, DATA_ROOT, REPO_ROOT} from "./helpers/paths.js";
 import {PAGE_CHECKS} from "./site-pages/index.js";
-import {expectSameImage, findingCall, longestTask, recordLongTasks, TOUR, verdictOf} from "./site-pages/workbench-tour.js";
+import {expectSameImage, findingCall, goTo, longestTask, recordLongTasks, TOUR, verdictOf} from "./site-pages/workbench-tour.js";
 import {ParquetStore} from "../src/pipeline/node/audit/index.js";
 import {CONTENT_SECURITY_POLICY} from "../observablehq.config.js";
 
@@ -201,18 +201,18 @@ describe("the workbench as one tool", {timeout: 900_000}, () => {
 
     // Every page, through the sidebar as a user clicks: the same image, the same verdict.
     for (const stop of TOUR.slice(1)) {
-      await page.locator(`#observablehq-sidebar a[href*="${stop.page}.html"]`).first().click();
+      await goTo(page, stop.page);
       await expectSameImage(page, stop, name, verdict);
       longest[stop.page] = await longestTask(page);
     }
 
     // A threshold set on Prediction flips Analyse's call for Pneumonia.
-    await page.locator('#observablehq-sidebar a[href*="index.html"]').first().click();
+    await goTo(page, "index");
     await page.getByRole("heading", {name}).waitFor({timeout: 300_000});
     if (verdict === "out") await page.getByLabel("Predict images the OOD gate rejects").check();
     const before = await findingCall(page, "Pneumonia");
     const raw = Number(await page.locator('#finding-calls [data-finding="Pneumonia"]').getAttribute("data-raw"));
-    await page.locator('#observablehq-sidebar a[href*="prediction.html"]').first().click();
+    await goTo(page, "prediction");
     const box = page.getByRole("spinbutton", {name: "Threshold on the sigmoid output of Pneumonia"});
     await box.waitFor({timeout: 120_000});
     const flipped = before.call === "positive" ? Math.min(0.999, raw + (1 - raw) / 2) : raw / 2;
@@ -220,7 +220,7 @@ describe("the workbench as one tool", {timeout: 900_000}, () => {
     await box.press("Enter");
     await page.getByText(new RegExp(`At threshold ${flipped.toPrecision(4).replace(".", "\\.")}`)).waitFor({timeout: 60_000});
     longest.prediction = await longestTask(page);
-    await page.locator('#observablehq-sidebar a[href*="index.html"]').first().click();
+    await goTo(page, "index");
     await page.getByRole("heading", {name}).waitFor({timeout: 300_000});
     if (verdict === "out") await page.getByLabel("Predict images the OOD gate rejects").check();
     const after = await findingCall(page, "Pneumonia");
@@ -229,14 +229,14 @@ describe("the workbench as one tool", {timeout: 900_000}, () => {
 
     // A gate set on Out-of-distribution (SSIM above this image's) rejects it on Analyse.
     const ssim = Number(verdictText.match(/SSIM ([\d.]+)/)![1]);
-    await page.locator('#observablehq-sidebar a[href*="ood.html"]').first().click();
+    await goTo(page, "ood");
     const gateBox = page.getByRole("spinbutton", {name: /Threshold on SSIM/});
     await gateBox.waitFor({timeout: 120_000});
     await gateBox.fill(String(Math.min(0.99, ssim + 0.01)));
     await gateBox.press("Enter");
     await expect.poll(async () => verdictOf(await page.locator("#current-verdict").innerText()), {timeout: 120_000}).toBe("out");
     longest.ood = Math.max(longest.ood ?? 0, await longestTask(page));
-    await page.locator('#observablehq-sidebar a[href*="index.html"]').first().click();
+    await goTo(page, "index");
     await page.getByRole("heading", {name}).waitFor({timeout: 300_000});
     expect(verdictOf(await page.locator(".verdict").innerText())).toBe("out");
 
@@ -252,13 +252,13 @@ describe("the workbench as one tool", {timeout: 900_000}, () => {
   });
 });
 
-describe("the Preprocessing page", {timeout: 600_000}, () => {
+describe("the Preprocessing page", {timeout: 900_000}, () => {
   it("shows the crop box and inputs, and crop versus stretch over the 24 originals", async () => {
     const watched = await open("/preprocessing.html");
     await watched.page.getByText(/JPEG, \d+ x \d+, 8-bit, grey; decoded and resized in a background worker \(TF\.js (wasm|webgl)/).waitFor({timeout: 120_000});
     await expect.poll(() => watched.page.locator("canvas").count()).toBeGreaterThanOrEqual(3);
     const summary = watched.page.getByText(/Over 24 images: mean \|change\|/);
-    await summary.waitFor({timeout: 240_000});
+    await summary.waitFor({timeout: 600_000});
     const change = Number((await summary.textContent())!.replace(/\s+/g, " ").match(/mean \|change\| of the calibrated \w+ probability ([\d.]+)/)![1]);
     // These originals are not square: cropping and stretching must not give the same predictions.
     expect(change).toBeGreaterThan(0);

@@ -56,7 +56,7 @@ function persist(): void {
 function linkPages(query: string): void {
   for (const a of document.querySelectorAll<HTMLAnchorElement>("#observablehq-sidebar a[href], .observablehq-pager a[href], a[data-workbench-link]")) {
     const url = new URL(a.href, location.href);
-    if (url.origin !== location.origin || !url.pathname.endsWith(".html")) continue;
+    if (url.origin !== location.origin || !(url.pathname.endsWith(".html") || url.pathname.endsWith("/"))) continue;
     url.search = query;
     a.href = url.pathname + url.search + url.hash;
   }

@@ -36,6 +36,22 @@ export const TOUR: {page: string; ready: string; verdict: string; name: string}[
   {page: "explanation-evaluation", ready: ".verdict", verdict: ".verdict", name: "main h2 >> nth=0"}
 ];
 
+const TITLES: Record<string, string> = {
+  index: "Analyse",
+  walkthrough: "Walkthrough",
+  preprocessing: "Preprocessing",
+  ood: "Out-of-distribution",
+  prediction: "Prediction",
+  explanation: "Explanation",
+  "explanation-evaluation": "Explanation evaluation",
+  sql: "SQL"
+};
+
+/** Follows the sidebar's link to a page, as a user clicks it. */
+export async function goTo(page: Page, name: string): Promise<void> {
+  await page.locator("#observablehq-sidebar").getByRole("link", {name: TITLES[name], exact: true}).click();
+}
+
 export function verdictOf(text: string): "in" | "out" | null {
   if (/rejected as out of distribution/i.test(text)) return "out";
   if (/in distribution/i.test(text)) return "in";
