@@ -10,7 +10,8 @@ import path from "node:path";
 import type {Page} from "playwright-core";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {launchChromium, serveStatic, type ChromiumSession, type StaticServer, type WatchedPage} from "./helpers/browser.js";
-import {CHESTER_MODELS, chesterFixture, DATA_ROOT, REPO_ROOT} from "./helpers/paths.js";
+import {CHESTER_MODELS, chesterFixture, DATA_ROOT, REPO_ROOT, TMP_ROOT} from "./helpers/paths.js";
+import {offLoopbackConnects, straceBinary, tracedCommand} from "./helpers/connections.js";
 import {PAGE_CHECKS} from "./site-pages/index.js";
 import {expectSameImage, findingCall, goTo, longestTask, recordLongTasks, TOUR, verdictOf} from "./site-pages/workbench-tour.js";
 import {ParquetStore} from "../src/pipeline/node/audit/index.js";
@@ -19,13 +20,21 @@ import {CONTENT_SECURITY_POLICY} from "../observablehq.config.js";
 const DIST = path.join(REPO_ROOT, "dist");
 const SCREENSHOTS = path.join(REPO_ROOT, "test-output/screenshots");
 const PAGES = ["index", "walkthrough", "preprocessing", "ood", "prediction", "explanation", "explanation-evaluation", "sql"];
+const STRACE = straceBinary();
+const BUILD_TRACE = path.join(TMP_ROOT, "npm-run-build.strace");
 let server: StaticServer;
 let chromium: ChromiumSession;
 let work: string;
 
 beforeAll(async () => {
-  // The same command a user runs; its prebuild step pins Framework's optional CDN libraries.
-  execFileSync("npm", ["run", "build"], {cwd: REPO_ROOT, stdio: "pipe", env: {...process.env, CXR_DATA: DATA_ROOT}});
+  // The same command a user runs; its prebuild step pins Framework's optional CDN libraries. Under
+  // strace where installed (every connect() of every process it starts; judged below), with
+  // telemetry left to the script to switch off.
+  const env: NodeJS.ProcessEnv = {...process.env, CXR_DATA: DATA_ROOT};
+  delete env.OBSERVABLE_TELEMETRY_DISABLE;
+  mkdirSync(TMP_ROOT, {recursive: true});
+  const [command, args] = STRACE ? tracedCommand(STRACE, BUILD_TRACE, "npm", ["run", "build"]) : ["npm", ["run", "build"]];
+  execFileSync(command, args, {cwd: REPO_ROOT, stdio: "pipe", env});
   mkdirSync(SCREENSHOTS, {recursive: true});
   work = mkdtempSync(path.join(os.tmpdir(), "cxr-site-"));
   // Chester's published folders (synthetic weights of their exact shapes), served beside the site
@@ -382,6 +391,13 @@ describe("every page", {timeout: 600_000}, () => {
 });
 
 describe("the built site's code", () => {
+  it("was built by npm run build without any process connecting off 127.0.0.1 (strace)", (context) => {
+    if (!STRACE) return context.skip("strace is not installed (apt-get install strace)");
+    const trace = readFileSync(BUILD_TRACE, "utf8");
+    expect(trace).toMatch(/connect\(/);
+    expect(offLoopbackConnects(trace)).toEqual([]);
+  });
+
   // Hosts that appear in shipped code only as XML namespaces, licence headers, or links in comments
   // and error messages; nothing is fetched from them. Any other host in a script, page or stylesheet
   // would be code that can load from the network (DuckDB-wasm's entry module, for one, exports a

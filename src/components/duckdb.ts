@@ -63,13 +63,17 @@ export function tableNameFor(fileName: string): string {
   return /^[a-z_]/.test(base) ? base : `t_${base || "table"}`;
 }
 
-/** Loads bytes as table `name` (Parquet or CSV, by extension), replacing any table of that name. */
-export async function registerTable(database: Database, name: string, fileName: string, bytes: Uint8Array, origin: string): Promise<void> {
+/**
+ * Loads bytes as table `name` (Parquet or CSV, by extension) in `schema` (default main), replacing
+ * any table of that name: callers that must never replace one pick a free name first.
+ */
+export async function registerTable(database: Database, name: string, fileName: string, bytes: Uint8Array, origin: string, schema = "main"): Promise<void> {
   const lower = fileName.toLowerCase();
   const isParquet = lower.endsWith(".parquet");
   if (!isParquet && !lower.endsWith(".csv") && !lower.endsWith(".tsv"))
     throw new Error(`${fileName}: only Parquet (.parquet) and CSV (.csv, .tsv) files can be opened as tables`);
-  if (database.tables.has(name)) await database.connection.query(`DROP TABLE IF EXISTS "${name}"`);
+  const qualified = schema === "main" ? name : `${schema}.${name}`;
+  if (database.tables.has(qualified)) await database.connection.query(`DROP TABLE IF EXISTS "${schema}"."${name}"`);
   if (isParquet) {
     await parquet();
     let ipc: Uint8Array;
@@ -78,23 +82,24 @@ export async function registerTable(database: Database, name: string, fileName: 
     } catch (error) {
       throw new Error(`${fileName} is not a readable Parquet file (${(error as Error).message ?? error})`);
     }
-    await database.connection.insertArrowFromIPCStream(ipc, {name, create: true});
+    await database.connection.insertArrowFromIPCStream(ipc, {schema, name, create: true});
   } else {
     const registered = `${name}__${Date.now()}${lower.slice(lower.lastIndexOf("."))}`;
     await database.db.registerFileBuffer(registered, bytes.slice());
-    await database.connection.query(`CREATE TABLE "${name}" AS SELECT * FROM read_csv_auto('${registered}')`);
+    await database.connection.query(`CREATE TABLE "${schema}"."${name}" AS SELECT * FROM read_csv_auto('${registered}')`);
   }
-  database.tables.set(name, origin);
+  database.tables.set(qualified, origin);
 }
 
-/** Registers every `<table>.parquet` of a pack (the sample audit's tables) under its table name. */
-export async function registerPack(database: Database, bytes: Uint8Array, origin: string): Promise<string[]> {
+/** Registers every `<table>.parquet` of a pack (the sample audit's tables) under its table name, in `schema`. */
+export async function registerPack(database: Database, bytes: Uint8Array, origin: string, schema = "main"): Promise<string[]> {
   const pack = decodePack(bytes, origin);
+  if (schema !== "main") await database.connection.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   const names: string[] = [];
   for (const [path, file] of pack.files) {
     if (!path.endsWith(".parquet")) continue;
     const name = path.replace(/\.parquet$/, "");
-    await registerTable(database, name, path, file, origin);
+    await registerTable(database, name, path, file, origin, schema);
     names.push(name);
   }
   return names;

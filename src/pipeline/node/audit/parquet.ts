@@ -8,14 +8,11 @@ import {closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync} from "nod
 import os from "node:os";
 import path from "node:path";
 
-export type ColumnType = "VARCHAR" | "DOUBLE" | "INTEGER" | "BOOLEAN" | "TIMESTAMPTZ";
+import type {ColumnType, TableSchema} from "../../audit-schema.js";
+
+export type {ColumnType, TableSchema};
 export type Cell = string | number | boolean | Date | null | undefined;
 export type Row = Cell[];
-
-export interface TableSchema {
-  name: string;
-  columns: readonly (readonly [string, ColumnType])[];
-}
 
 /** A SQL string literal. */
 export const sqlString = (value: string) => `'${value.replaceAll("'", "''")}'`;
