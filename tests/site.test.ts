@@ -256,6 +256,16 @@ describe("the workbench as one tool", {timeout: 900_000}, () => {
     expect(page.url()).toMatch(/gate=ssim/);
     expect(page.url()).not.toMatch(/holdout/);
 
+    // Projector mode at 1024 x 768: chart text at least 14 px, the sidebar beside the page, not over it.
+    await page.setViewportSize({width: 1024, height: 768});
+    await page.getByLabel("Projector mode").check();
+    await expect.poll(() => page.evaluate(() => document.documentElement.classList.contains("projector"))).toBe(true);
+    const smallest = await page.locator("svg text").evaluateAll((texts) => Math.min(...texts.filter((t) => (t as SVGTextElement).getBBox().width > 0).map((t) => parseFloat(getComputedStyle(t).fontSize))));
+    expect(smallest).toBeGreaterThanOrEqual(14);
+    const [sidebar, main] = await Promise.all(["#observablehq-sidebar", "#observablehq-main"].map((s) => page.locator(s).boundingBox()));
+    if (sidebar && main && sidebar.width > 0 && (await page.locator("#observablehq-sidebar").isVisible())) expect(sidebar.x + sidebar.width).toBeLessThanOrEqual(main.x + 1);
+    expect(page.url()).toMatch(/projector=1/);
+
     for (const [stop, ms] of Object.entries(longest)) console.log(`longest main-thread task while analysing, ${stop}: ${ms.toFixed(0)} ms`);
     await finish(watched, "workbench-tour");
   });
