@@ -25,8 +25,10 @@ import {directorySource} from "../fs-source.js";
 import {listHash, listImages, shardOf, type Shard} from "./images.js";
 import {readLabelFiles, type LabelTable} from "./labels.js";
 import {computeMetrics} from "./metrics.js";
-import {commit, duckdbVersion, fsyncPath, ParquetStore, temporaryName, type Row} from "./parquet.js";
+import {commit, duckdbVersion, ParquetStore, temporaryName, type Row} from "./parquet.js";
 import {Progress, type ProgressMode, type ProgressStream} from "./progress.js";
+import {AuditError, message} from "./errors.js";
+import {claimOutput, readConfig, type AuditConfig} from "./output-config.js";
 import {ALL_TABLES, CHUNK_TABLES, METRICS, metricsFile, partFile, RUN, shardFolder, STAGES, tableScan, type TableName} from "./tables.js";
 
 /** Explanation methods an audit can evaluate. */
@@ -40,13 +42,7 @@ export const DEFAULT_OUT = "audit-out";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 
-/** A problem with the command, its inputs or its output folder: reported before any image is processed. */
-export class AuditError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "AuditError";
-  }
-}
+export {AuditError} from "./errors.js";
 
 export interface AuditOptions {
   /** The folder of images (walked recursively). */
@@ -105,25 +101,6 @@ export interface AuditSummary {
   metricsWritten: boolean;
 }
 
-/** What `<out>/audit.json` records; runs into one folder must agree on `fingerprint`. */
-interface AuditConfig {
-  format: "cxr-workbench/audit@1";
-  bundle: string;
-  findings: string[];
-  operatingPoints: number[];
-  fingerprint: {
-    cardSha256: string;
-    findings: string[];
-    shards: number;
-    explain: string[];
-    alphas: number[];
-    chunkSize: number;
-    images: number;
-    imagesSha256: string;
-    labelsSha256: string | null;
-  };
-}
-
 export function resolveModel(model: string, modelsDir = path.join(ROOT, "models")): string {
   const looksLikeName = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(model);
   if (looksLikeName && existsSync(path.join(modelsDir, model))) return path.join(modelsDir, model);
@@ -165,7 +142,6 @@ export function validateAlphas(alphas: number[]): number[] {
   return [...new Set(alphas)];
 }
 
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 // ---------------------------------------------------------------------------------------------
 // Locks: one live process per shard and output folder.
@@ -357,29 +333,6 @@ function processImage(ctx: Context, relative: string, rows: ChunkRows): boolean 
   return true;
 }
 
-function readConfig(out: string): AuditConfig | null {
-  const file = path.join(out, "audit.json");
-  if (!existsSync(file)) return null;
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as AuditConfig;
-  } catch (error) {
-    throw new AuditError(`${file} is not valid JSON (${message(error)}); delete it to start this output folder afresh`);
-  }
-}
-
-function writeJsonAtomic(file: string, value: unknown): void {
-  const temporary = temporaryName(file);
-  writeFileSync(temporary, JSON.stringify(value, null, 2) + "\n");
-  fsyncPath(temporary);
-  commit([[temporary, file]]);
-}
-
-/** Delete an output folder's tables (only what an audit writes there). */
-function clearOutput(out: string): void {
-  for (const table of ALL_TABLES) rmSync(path.join(out, table.name), {recursive: true, force: true});
-  rmSync(path.join(out, "audit.json"), {force: true});
-}
-
 /** Which shards have completed (at least one run row). */
 export function completedShards(out: string, count: number): number[] {
   const done: number[] = [];
@@ -478,20 +431,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
     const release = await acquireLock(out, shard, options.lock ?? "fail");
     let store: ParquetStore | undefined;
     try {
-      const previous = readConfig(out);
-      if (previous && JSON.stringify(previous.fingerprint) !== JSON.stringify(config.fingerprint)) {
-        const differences = Object.keys(config.fingerprint).filter(
-          (k) => JSON.stringify(previous.fingerprint?.[k as keyof AuditConfig["fingerprint"]]) !== JSON.stringify(config.fingerprint[k as keyof AuditConfig["fingerprint"]])
-        );
-        if (options.onConfigMismatch !== "replace")
-          throw new AuditError(
-            `${out} holds an audit with a different configuration (${differences.join(", ")} differ${differences.length === 1 ? "s" : ""}); ` +
-              `rerun with the same settings to resume it, or choose another --out (or delete it) to start afresh`
-          );
-        clearOutput(out);
-      }
+      // Created exclusively (create-or-compare): of shards started together with different
+      // settings, exactly one defines the folder and the others are refused.
+      claimOutput(out, config, options.onConfigMismatch);
       store = await ParquetStore.open();
-      if (!readConfig(out)) writeJsonAtomic(path.join(out, "audit.json"), config);
 
       // 5. Chunks: committed ones are skipped; temporary files of killed runs are removed.
       for (const dir of [out, path.join(out, "metrics"), ...[...CHUNK_TABLES, RUN].map((t) => shardFolder(out, t.name, shard.index))])
