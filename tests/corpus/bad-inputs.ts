@@ -1,7 +1,11 @@
 /**
  * The bad-input corpus, generated (never committed as binaries): every hostile input and fault the
- * reliability tests use, by issue 12's rows. Each generator is pure and deterministic.
+ * reliability tests use, by issue 12's rows. Deterministic: the same call makes the same bytes.
  */
+
+import {chmodSync, mkdirSync, symlinkSync, writeFileSync} from "node:fs";
+import path from "node:path";
+import {encode} from "fast-png";
 
 /** Cell values a spreadsheet would run as formulas (OWASP's CSV injection list, and its variants). */
 export const formulaCells: readonly string[] = [
@@ -39,4 +43,69 @@ export function remoteSqlStatements(port: number): string[] {
     `SET custom_extension_repository = 'http://${host}'`,
     `SET disabled_filesystems = ''`
   ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Images and folders. Everything is written by code here; nothing binary is committed.
+
+
+/** A grey 8-bit PNG whose pixel (x, y) is `value(x, y)` (0-255). */
+export function greyPng(width: number, height: number, value: (x: number, y: number) => number): Uint8Array {
+  const data = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = value(x, y);
+  return encode({width, height, data, channels: 1, depth: 8});
+}
+
+/**
+ * Blank and near-constant images (issue 12, item 6: the OOD gate's to judge): white, mid grey,
+ * black, a single pixel, and a smooth horizontal ramp. Only the images; what the gate must say
+ * about them belongs to the gate's own tests.
+ */
+export function blankImages(size = 256): {name: string; bytes: Uint8Array}[] {
+  return [
+    {name: "blank-white.png", bytes: greyPng(size, size, () => 255)},
+    {name: "blank-grey.png", bytes: greyPng(size, size, () => 128)},
+    {name: "blank-black.png", bytes: greyPng(size, size, () => 0)},
+    {name: "blank-1x1.png", bytes: greyPng(1, 1, () => 128)},
+    {name: "blank-ramp.png", bytes: greyPng(size, size, (x) => Math.round((255 * x) / (size - 1)))}
+  ];
+}
+
+/** Two non-UTF-8 file names (Latin-1 "é" and "è" bytes) that a lossy decoding turns into the same text. */
+export const NON_UTF8_NAMES = [Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x2e, 0x70, 0x6e, 0x67]), Buffer.from([0x63, 0x61, 0x66, 0xe8, 0x2e, 0x70, 0x6e, 0x67])];
+
+export interface HostileFolder {
+  /** The images folder. */
+  images: string;
+  /** Readable images, relative. */
+  good: string[];
+  /** Paths that must each get an errors row, with the code it must carry. */
+  problems: Record<string, string>;
+  /** Shown paths of the two non-UTF-8 files (each byte outside ASCII as \xNN). */
+  nonUtf8: string[];
+}
+
+/**
+ * A folder of images with the file-system faults of issue 12, item 5: a dangling link, a link to
+ * itself, a link to a folder above it, two files whose names are not UTF-8, and (when `unreadable`)
+ * a folder with mode 000 (only refused to users other than root).
+ */
+export function hostileFolder(images: string, {unreadable = false} = {}): HostileFolder {
+  mkdirSync(path.join(images, "sub"), {recursive: true});
+  const image = (seed: number) => greyPng(48, 40, (x, y) => (x * 7 + y * 3 * seed + seed * 31) % 256);
+  writeFileSync(path.join(images, "a.png"), image(1));
+  writeFileSync(path.join(images, "sub/b.png"), image(2));
+  symlinkSync("missing.png", path.join(images, "gone.png"));
+  symlinkSync("self.png", path.join(images, "self.png"));
+  symlinkSync("..", path.join(images, "sub/back"));
+  writeFileSync(Buffer.concat([Buffer.from(images + path.sep), NON_UTF8_NAMES[0]!]), image(3));
+  writeFileSync(Buffer.concat([Buffer.from(images + path.sep), NON_UTF8_NAMES[1]!]), image(4));
+  const problems: Record<string, string> = {"gone.png": "dangling-link", "self.png": "link-loop", "sub/back": "link-loop"};
+  if (unreadable) {
+    mkdirSync(path.join(images, "locked"));
+    writeFileSync(path.join(images, "locked/c.png"), image(5));
+    chmodSync(path.join(images, "locked"), 0o000);
+    problems["locked"] = "unreadable-folder";
+  }
+  return {images, good: ["a.png", "sub/b.png"], problems, nonUtf8: ["caf\\xe9.png", "caf\\xe8.png"]};
 }

@@ -1,5 +1,6 @@
 /** Node-only: the `npm run audit` command line, parsed into AuditOptions (clear errors for bad flags). */
 import {parseArgs} from "node:util";
+import {checkWorkers} from "./guards.js";
 import {parseShard} from "./images.js";
 import {AUDIT_METHODS, AuditError, DEFAULT_ALPHAS, DEFAULT_CHUNK, DEFAULT_EXPLAIN, DEFAULT_MODEL, DEFAULT_OUT, validateAlphas, validateExplain, type AuditOptions} from "./run.js";
 import type {ProgressMode} from "./progress.js";
@@ -90,6 +91,7 @@ export function parseAuditArgs(argv: string[]): Command {
   if (progress !== undefined && !["auto", "bar", "lines", "none"].includes(progress))
     throw new AuditError(`--progress takes auto, bar, lines or none, got ${JSON.stringify(progress)}`);
   const workers = positiveInteger("workers", values.workers) ?? 1;
+  checkWorkers(workers);
   if (workers > 1 && shard) throw new AuditError("--workers N runs shards 1/N to N/N itself: give either --workers or --shard, not both");
   return {
     kind: "audit",

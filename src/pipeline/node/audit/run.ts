@@ -22,12 +22,14 @@ import {decodeImage, readImageHeader} from "../../image/index.js";
 import {ImageDecodeError, type DecodedImage} from "../../image/types.js";
 import {initBackend} from "../../wasm-backend.js";
 import {directorySource} from "../fs-source.js";
-import {listHash, listImages, shardOf, type Shard} from "./images.js";
+import {listHash, shardOf, walkImages, type ImageWalk, type Shard} from "./images.js";
 import {readLabelFiles, type LabelTable} from "./labels.js";
 import {computeMetrics} from "./metrics.js";
 import {commit, duckdbVersion, ParquetStore, temporaryName, type Row} from "./parquet.js";
 import {Progress, type ProgressMode, type ProgressStream} from "./progress.js";
 import {AuditError, message} from "./errors.js";
+import {checkOutputFolder} from "./guards.js";
+import {chunkCommitted} from "./parts.js";
 import {claimOutput, readConfig, type AuditConfig} from "./output-config.js";
 import {ALL_TABLES, CHUNK_TABLES, METRICS, metricsFile, partFile, RUN, shardFolder, STAGES, tableScan, type TableName} from "./tables.js";
 
@@ -217,6 +219,8 @@ interface Context {
   labels: LabelTable | null;
   explain: ExplanationMethod[];
   alphas: number[];
+  /** Listed paths that could not be walked, and the real bytes of non-UTF-8 paths (images.ts). */
+  listing: Pick<ImageWalk, "problems" | "fsPaths">;
 }
 
 type ChunkRows = Record<(typeof CHUNK_TABLES)[number]["name"], Row[]>;
@@ -242,15 +246,17 @@ function processImage(ctx: Context, relative: string, rows: ChunkRows): boolean 
     ...STAGES.map((s) => timings[s] ?? null),
     performance.now() - start
   ];
-  const fail = (stage: string, error: unknown) => {
-    rows.errors.push([relative, stage, error instanceof ImageDecodeError ? error.code : null, message(error)]);
+  const fail = (stage: string, error: unknown, code: string | null = error instanceof ImageDecodeError ? error.code : null) => {
+    rows.errors.push([relative, stage, code, message(error)]);
     rows.images.push(imageRow("error"));
     return false;
   };
+  const problem = ctx.listing.problems.get(relative);
+  if (problem) return fail("read", problem.message, problem.code);
 
   let t = performance.now();
   try {
-    const buffer = readFileSync(path.join(ctx.root, relative));
+    const buffer = readFileSync(ctx.listing.fsPaths.get(relative) ?? path.join(ctx.root, relative));
     bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   } catch (error) {
     return fail("read", error);
@@ -377,7 +383,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
     throw new AuditError(`--limit must be a positive integer, got ${options.limit}`);
   if (!existsSync(root)) throw new AuditError(`the images folder ${root} does not exist`);
   if (!statSync(root).isDirectory()) throw new AuditError(`${root} is not a folder (--images takes a folder of images)`);
-  if (out === root || root.startsWith(out + path.sep)) throw new AuditError(`--out ${out} must not contain the images folder`);
+  checkOutputFolder(out, root);
 
   // 1. The bundle.
   const folder = resolveModel(options.model ?? DEFAULT_MODEL, options.modelsDir);
@@ -394,7 +400,15 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
     const findings = outputs.map((i) => card.labels[i]!);
 
     // 2. The images, and the shard's share of them.
-    const listed = options.files ? [...options.files].map((f) => f.split(path.sep).join("/")).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : listImages(root);
+    let walk: ImageWalk;
+    try {
+      walk = options.files
+        ? {files: [...options.files].map((f) => f.split(path.sep).join("/")).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), problems: new Map(), fsPaths: new Map()}
+        : walkImages(root);
+    } catch (error) {
+      throw new AuditError(`the images folder ${root} cannot be read: ${message(error)}`);
+    }
+    const listed = walk.files;
     const all = options.limit !== undefined ? listed.slice(0, options.limit) : listed;
     if (!all.length) throw new AuditError(`no PNG, JPEG or DICOM files under ${root}`);
     const mine = shard.count === 1 ? all : all.filter((p) => shardOf(p, shard.count) === shard.index);
@@ -440,7 +454,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
       for (const dir of [out, path.join(out, "metrics"), ...[...CHUNK_TABLES, RUN].map((t) => shardFolder(out, t.name, shard.index))])
         removeStaleTemporaries(dir);
       const chunks = Array.from({length: Math.ceil(mine.length / chunkSize)}, (_, c) => ({index: c, paths: mine.slice(c * chunkSize, (c + 1) * chunkSize)}));
-      const pending = chunks.filter((c) => !existsSync(partFile(out, "images", shard.index, c.index)));
+      // A chunk whose parts are missing or not whole Parquet files (cut short) is redone.
+      const pending = chunks.filter((c) => !chunkCommitted(out, shard.index, c.index));
       const resumed = mine.length - pending.reduce((n, c) => n + c.paths.length, 0);
       const total = mine.length - resumed;
       const label = shard.count > 1 ? `shard ${shard.index}/${shard.count}` : "audit";
@@ -452,7 +467,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
       );
 
       options.onStart?.({total, resumed});
-      const ctx: Context = {bundle, root, findings, outputs, labels, explain, alphas};
+      const ctx: Context = {bundle, root, findings, outputs, labels, explain, alphas, listing: walk};
       const progress = new Progress(total, stream, options.progress ?? "auto", label);
       const startedAt = new Date();
       const startedMs = performance.now();

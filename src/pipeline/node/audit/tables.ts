@@ -9,6 +9,7 @@
  * every shard (and adds the `shard` column from the folder name).
  */
 import path from "node:path";
+import {escapeGlob} from "./guards.js";
 import type {TableSchema} from "./parquet.js";
 
 /** Stages timed per image, in milliseconds (NULL when a stage did not run). */
@@ -165,6 +166,7 @@ export function metricsFile(out: string): string {
 
 /** A DuckDB expression reading one table across every shard of an output folder. */
 export function tableScan(out: string, table: TableName): string {
-  const glob = path.join(path.resolve(out), table, "**", "*.parquet").replaceAll("\\", "/");
+  // The folder's own name is literal: a `[` or `*` in it must not match other folders.
+  const glob = `${escapeGlob(path.join(path.resolve(out), table).replaceAll("\\", "/"))}/**/*.parquet`;
   return `read_parquet('${glob.replaceAll("'", "''")}', hive_partitioning = true)`;
 }
