@@ -109,3 +109,31 @@ export function hostileFolder(images: string, {unreadable = false} = {}): Hostil
   }
   return {images, good: ["a.png", "sub/b.png"], problems, nonUtf8: ["caf\\xe9.png", "caf\\xe8.png"]};
 }
+
+/**
+ * Valid-looking images that claim to be huge while the file is tiny: only the header is real, which
+ * is all a decoder may read before deciding whether it can afford the image.
+ */
+export function hugeImageHeaders(): {name: string; bytes: Uint8Array; width: number; height: number}[] {
+  // JPEG: SOI, a baseline frame header (SOF0) for width x height x components, and EOI.
+  const jpeg = (width: number, height: number, components: number) => {
+    const sof = [0xff, 0xc0, 0, 8 + 3 * components, 8, height >> 8, height & 0xff, width >> 8, width & 0xff, components];
+    for (let c = 0; c < components; c++) sof.push(c + 1, 0x11, 0);
+    return Uint8Array.from([0xff, 0xd8, ...sof, 0xff, 0xd9]);
+  };
+  return [
+    {name: "huge-8000x8000-rgb.jpg", bytes: jpeg(8000, 8000, 3), width: 8000, height: 8000},
+    {name: "huge-8192x8191-rgba16.png", bytes: pngHeaderOnly(8192, 8191, 16, 6), width: 8192, height: 8191}
+  ];
+}
+
+/** A PNG signature and IHDR (nothing else): enough for the header readers. */
+function pngHeaderOnly(width: number, height: number, bitDepth: number, colourType: number): Uint8Array {
+  const out = new Uint8Array(33);
+  out.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+  const view = new DataView(out.buffer);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  out.set([bitDepth, colourType, 0, 0, 0], 24);
+  return out; // the CRC is not read by the header readers
+}
