@@ -75,6 +75,11 @@ describe.each([["with", "with-csp"], ["without", "without-csp"]])("SQL page's Du
     ]))) as {rows?: Record<string, unknown>[]; error?: string}[];
     expect(local[0]!.rows).toEqual([{s: 3, t: "xy"}]);
     expect(local[1]!.error).toMatch(/lock|configuration/i);
+    // The worker guard on its own: every network API refused in a module loaded behind it.
+    const probe = (await page.evaluate((t) => (window as unknown as {sqlGuard: {probeGuard(t: string): Promise<unknown>}}).sqlGuard.probeGuard(t), target.url("/x.csv"))) as Record<string, string>;
+    expect(Object.keys(probe).sort()).toEqual(["EventSource", "WebSocket", "XMLHttpRequest", "fetch", "fetch Request", "importScripts", "restore fetch"].sort());
+    for (const [api, outcome] of Object.entries(probe)) expect(outcome, api).toMatch(/^refused: /);
+    for (const api of ["fetch", "XMLHttpRequest", "WebSocket"]) expect(probe[api]).toMatch(/the workbench's DuckDB reads nothing over the network/);
     // Give any request the worker might still send a moment, then: nothing reached the other server,
     // and the page asked nothing of any host but the site.
     await new Promise((r) => setTimeout(r, 1000));
