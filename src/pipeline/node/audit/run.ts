@@ -144,7 +144,6 @@ export function validateAlphas(alphas: number[]): number[] {
   return [...new Set(alphas)];
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Locks: one live process per shard and output folder.
 
