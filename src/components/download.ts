@@ -1,4 +1,5 @@
 /** Local downloads: a Blob made in the page, saved through a blob: URL. Nothing is uploaded. */
+import {csvCell} from "./csv-cell.js";
 import {html} from "./html.js";
 
 export function saveBlob(blob: Blob, filename: string): void {
@@ -26,15 +27,11 @@ export function downloadButton(label: string, filename: string, make: () => Blob
   return button;
 }
 
-/** CSV text from rows of plain values (RFC 4180 quoting). */
+/** CSV text from rows of plain values (RFC 4180 quoting; formula-like cells neutralised, see csv-cell.ts). */
 export function toCsv(rows: Record<string, unknown>[]): string {
   if (!rows.length) return "";
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const field = (v: unknown) => {
-    const s = v === null || v === undefined ? "" : v instanceof Date ? v.toISOString() : String(v);
-    return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-  };
-  return [columns.map(field).join(","), ...rows.map((r) => columns.map((c) => field(r[c])).join(","))].join("\n") + "\n";
+  return [columns.map(csvCell).join(","), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(","))].join("\n") + "\n";
 }
 
 export function canvasBlob(canvas: HTMLCanvasElement): Promise<Blob> {

@@ -9,6 +9,7 @@ import * as duckdb from "@duckdb/duckdb-wasm";
 import {tableFromJSON, tableToIPC} from "apache-arrow";
 import initParquet, {readParquet, writeParquet, Table as ParquetTable} from "parquet-wasm/esm";
 import {decodePack} from "../pipeline/bundle/pack.js";
+import {GUARD_READY, guardedWorkerSource} from "./duckdb-worker-guard.js";
 
 const PARQUET_WASM = import.meta.resolve("parquet-wasm/esm/parquet_wasm_bg.wasm");
 let parquetReady: Promise<unknown> | null = null;
@@ -25,23 +26,41 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** Where files opened in the page are registered: the only place DuckDB may read (see openDatabase). */
+const LOCAL_FILES = "/cxr-local/";
+
 export async function openDatabase(): Promise<Database> {
-  // A same-origin worker script; the worker then instantiates the site's own .wasm.
-  // Framework serves the worker script as an ES module (it bundles files resolved from node_modules).
-  // It is started from a blob: module that imports it, so it runs under this page's
-  // Content-Security-Policy where Chromium applies it to blob: workers; remote URLs in SQL are refused
-  // in query() below either way.
-  const bootstrap = URL.createObjectURL(new Blob([`import ${JSON.stringify(new URL(WORKER, location.href).href)};`], {type: "text/javascript"}));
+  // A same-origin worker script; the worker then instantiates the site's own .wasm. Framework serves
+  // the worker script as an ES module (it bundles files resolved from node_modules). It is started
+  // from a blob: module that first takes every network API away from the worker (only the .wasm
+  // may be fetched; duckdb-worker-guard.ts), so no SQL can make DuckDB request anything, and that
+  // runs under this page's Content-Security-Policy where Chromium applies it to blob: workers.
+  const wasm = new URL(WASM, location.href).href;
+  const source = guardedWorkerSource(new URL(WORKER, location.href).href, [wasm]);
+  const bootstrap = URL.createObjectURL(new Blob([source], {type: "text/javascript"}));
   const worker = new Worker(bootstrap, {type: "module"});
+  await new Promise<void>((resolve, reject) => {
+    worker.addEventListener("message", function ready(event) {
+      if (event.data !== GUARD_READY) return;
+      worker.removeEventListener("message", ready);
+      resolve();
+    });
+    worker.addEventListener("error", (event) => reject(new Error(`DuckDB's worker failed to start: ${event.message ?? "error"}`)), {once: true});
+  });
+  URL.revokeObjectURL(bootstrap);
   const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), worker);
-  await db.instantiate(WASM);
+  await db.instantiate(wasm);
   const connection = await db.connect();
-  // No extension downloads, no remote files, and no SQL can switch that back.
+  // Inside DuckDB too: no extension loading or downloads, no remote file systems, no file outside
+  // the folder opened files are registered in (enable_external_access = false: LOAD, INSTALL,
+  // ATTACH and reads of any other path fail in DuckDB itself), and no SQL can switch that back.
   for (const setting of [
     "SET autoinstall_known_extensions = false",
     "SET autoload_known_extensions = false",
     "SET allow_community_extensions = false",
     "SET disabled_filesystems = 'HTTPFileSystem,S3FileSystem'",
+    `SET allowed_directories = ['${LOCAL_FILES}']`,
+    "SET enable_external_access = false",
     "SET lock_configuration = true"
   ])
     await connection.query(setting);
@@ -84,7 +103,7 @@ export async function registerTable(database: Database, name: string, fileName: 
     }
     await database.connection.insertArrowFromIPCStream(ipc, {schema, name, create: true});
   } else {
-    const registered = `${name}__${Date.now()}${lower.slice(lower.lastIndexOf("."))}`;
+    const registered = `${LOCAL_FILES}${name}__${Date.now()}${lower.slice(lower.lastIndexOf("."))}`;
     await database.db.registerFileBuffer(registered, bytes.slice());
     await database.connection.query(`CREATE TABLE "${schema}"."${name}" AS SELECT * FROM read_csv_auto('${registered}')`);
   }
@@ -107,10 +126,8 @@ export async function registerPack(database: Database, bytes: Uint8Array, origin
 
 /** Plain rows from a query (BigInt to Number where safe, Arrow dates to Date), and column types. */
 export async function query(database: Database, sql: string): Promise<{rows: Record<string, unknown>[]; columns: {name: string; type: string}[]}> {
-  // DuckDB-wasm's own HTTP file system requests remote files from its worker whatever the settings
-  // (measured: read_csv('https://…') was requested), so a query naming a remote location never runs.
-  const remote = sql.match(/\b(?:https?|s3a?|s3n|gcs|gs|r2|hf|azure|az|abfss?):\/\/[^\s'")]*/i);
-  if (remote) throw new Error(`refused: the workbench reads nothing from ${remote[0]}; open files from this machine with "Open Parquet or CSV files as tables"`);
+  // No check of the SQL text here: remote access is impossible in the worker and in DuckDB itself
+  // (see openDatabase), however the SQL builds a URL.
   const table = await database.connection.query(sql);
   const columns = table.schema.fields.map((f) => ({name: f.name, type: String(f.type)}));
   const rows = table.toArray().map((row) => {

@@ -6,7 +6,8 @@
 import {decodeDicom, looksLikeDicom, readDicomHeader} from "./dicom.js";
 import {decodeJpeg, readJpegHeader} from "./jpeg.js";
 import {decodePng, PNG_SIGNATURE, readPngHeader} from "./png.js";
-import {DEFAULT_MAX_PIXELS, ImageDecodeError, type DecodedImage, type DecodeOptions, type ImageFormat} from "./types.js";
+import {decodeMemoryBytes} from "./budget.js";
+import {DEFAULT_MAX_DECODE_BYTES, DEFAULT_MAX_PIXELS, ImageDecodeError, type DecodedImage, type DecodeOptions, type ImageFormat} from "./types.js";
 
 export interface ImageHeader {
   format: ImageFormat;
@@ -100,6 +101,16 @@ export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Dec
       throw new ImageDecodeError(
         "too-large",
         `${format.toUpperCase()} header claims ${width}x${height} = ${(width * height / 1e6).toFixed(1)} megapixels, more than the limit of ${(maxPixels / 1e6).toFixed(1)}`
+      );
+    }
+    const maxBytes = options.maxDecodeBytes ?? DEFAULT_MAX_DECODE_BYTES;
+    const needed = decodeMemoryBytes(format, bytes);
+    if (needed > maxBytes) {
+      const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;
+      throw new ImageDecodeError(
+        "too-large",
+        `${format.toUpperCase()} of ${width}x${height} would take about ${mb(needed)} of memory to decode, more than the limit of ${mb(maxBytes)}; ` +
+          `reduce it (e.g. to 4096 pixels on its longer side, grey, 8 bit) and open it again`
       );
     }
     return format === "png" ? decodePng(bytes) : format === "jpeg" ? decodeJpeg(bytes) : decodeDicom(bytes);

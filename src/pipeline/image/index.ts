@@ -5,6 +5,7 @@
 export {decodeImage, readImageHeader, sniffFormat, type ImageHeader} from "./decode.js";
 export {transferSyntaxName, windowFunction} from "./dicom.js";
 export {
+  DEFAULT_MAX_DECODE_BYTES,
   DEFAULT_MAX_PIXELS,
   ImageDecodeError,
   type DecodedImage,

@@ -44,6 +44,12 @@ export interface DecodeOptions {
   name?: string;
   /** Refuse images with more pixels than this before allocating them. Default 64 megapixels. */
   maxPixels?: number;
+  /**
+   * Refuse images whose decoding would hold more memory than this, in bytes, estimated from the
+   * header before allocating (budget.ts). Default 512 MiB.
+   */
+  maxDecodeBytes?: number;
 }
 
 export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
+export const DEFAULT_MAX_DECODE_BYTES = 512 * 2 ** 20;

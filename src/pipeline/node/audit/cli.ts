@@ -1,6 +1,7 @@
 /** Node-only: the `npm run audit` command line, parsed into AuditOptions (clear errors for bad flags). */
 import os from "node:os";
 import {parseArgs} from "node:util";
+import {checkWorkers} from "./guards.js";
 import {parseShardFlag} from "./scheduler.js";
 import {AUDIT_METHODS, AuditError, DEFAULT_ALPHAS, DEFAULT_CHUNK, DEFAULT_EXPLAIN, DEFAULT_MODEL, DEFAULT_OUT, validateAlphas, validateExplain, type AuditOptions} from "./run.js";
 import type {ProgressMode} from "./progress.js";
@@ -93,6 +94,7 @@ export function parseAuditArgs(argv: string[], env: Record<string, string | unde
   if (progress !== undefined && !["auto", "bar", "lines", "none"].includes(progress))
     throw new AuditError(`--progress takes auto, bar, lines or none, got ${JSON.stringify(progress)}`);
   const workers = positiveInteger("workers", values.workers) ?? 1;
+  checkWorkers(workers);
   if (workers > 1 && shard) throw new AuditError("--workers N runs shards 1/N to N/N itself: give either --workers or --shard, not both");
   return {
     kind: "audit",

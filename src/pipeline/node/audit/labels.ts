@@ -83,6 +83,8 @@ export function readLabelFiles(files: string[], imagesDir: string, findings: str
     hash.update(text);
     const rows = csvParse(text);
     const columns = rows.columns;
+    if (!rows.length)
+      throw new LabelError(`${file} has ${columns.length ? "a header but no rows" : "no header and no rows"}: it labels no image (remove it, or fill it in)`);
     const column = (name: string) => columns.find((c) => norm(c) === name);
     const pathColumn = column("path");
     if (!pathColumn) throw new LabelError(`${file} has no "path" column (its columns: ${columns.join(", ")})`);
@@ -134,8 +136,8 @@ export function readLabelFiles(files: string[], imagesDir: string, findings: str
         labels = findingColumns.map((c, k) => {
           const value = (row[c!] ?? "").trim();
           if (value === "") return null;
-          const number = Number(value);
-          if (number === 0 || number === 1) return number;
+          // Exactly "0" or "1": Number() would also take 0x1, 1e0, 1.0 and " 1".
+          if (value === "0" || value === "1") return value === "1" ? 1 : 0;
           problems.push(`line ${line}: ${findings[k]} is ${JSON.stringify(value)}; finding columns hold 1, 0 or nothing`);
           return null;
         });

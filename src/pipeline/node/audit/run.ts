@@ -22,12 +22,16 @@ import {decodeImage, readImageHeader} from "../../image/index.js";
 import {ImageDecodeError, type DecodedImage} from "../../image/types.js";
 import {initBackend} from "../../wasm-backend.js";
 import {directorySource} from "../fs-source.js";
-import {listHash, listImages, shardOf, type Shard} from "./images.js";
+import {listHash, shardOf, walkImages, type ImageWalk, type Shard} from "./images.js";
 import {readLabelFiles, type LabelTable} from "./labels.js";
 import {schedulerTaskId} from "./scheduler.js";
 import {computeMetrics} from "./metrics.js";
-import {commit, duckdbVersion, fsyncPath, HOST_TAG, ParquetStore, temporaryName, type Row} from "./parquet.js";
+import {commit, duckdbVersion, HOST_TAG, ParquetStore, temporaryName, type Row} from "./parquet.js";
 import {Progress, type ProgressMode, type ProgressStream} from "./progress.js";
+import {AuditError, message} from "./errors.js";
+import {checkOutputFolder} from "./guards.js";
+import {chunkCommitted} from "./parts.js";
+import {claimOutput, readConfig, type AuditConfig} from "./output-config.js";
 import {ALL_TABLES, CHUNK_TABLES, METRICS, metricsFile, partFile, RUN, shardFolder, STAGES, tableScan, type TableName} from "./tables.js";
 
 /** Explanation methods an audit can evaluate. */
@@ -41,13 +45,7 @@ export const DEFAULT_OUT = "audit-out";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 
-/** A problem with the command, its inputs or its output folder: reported before any image is processed. */
-export class AuditError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "AuditError";
-  }
-}
+export {AuditError} from "./errors.js";
 
 export interface AuditOptions {
   /** The folder of images (walked recursively). */
@@ -106,25 +104,6 @@ export interface AuditSummary {
   metricsWritten: boolean;
 }
 
-/** What `<out>/audit.json` records; runs into one folder must agree on `fingerprint`. */
-interface AuditConfig {
-  format: "cxr-workbench/audit@1";
-  bundle: string;
-  findings: string[];
-  operatingPoints: number[];
-  fingerprint: {
-    cardSha256: string;
-    findings: string[];
-    shards: number;
-    explain: string[];
-    alphas: number[];
-    chunkSize: number;
-    images: number;
-    imagesSha256: string;
-    labelsSha256: string | null;
-  };
-}
-
 export function resolveModel(model: string, modelsDir = path.join(ROOT, "models")): string {
   const looksLikeName = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(model);
   if (looksLikeName && existsSync(path.join(modelsDir, model))) return path.join(modelsDir, model);
@@ -165,8 +144,6 @@ export function validateAlphas(alphas: number[]): number[] {
   for (const a of alphas) if (!(Number.isFinite(a) && a > 0 && a <= 100)) throw new AuditError(`--alpha ${a} is outside (0, 100] (percent of pixels kept)`);
   return [...new Set(alphas)];
 }
-
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 // ---------------------------------------------------------------------------------------------
 // Locks: one live process per shard and output folder.
@@ -265,6 +242,8 @@ interface Context {
   labels: LabelTable | null;
   explain: ExplanationMethod[];
   alphas: number[];
+  /** Listed paths that could not be walked, and the real bytes of non-UTF-8 paths (images.ts). */
+  listing: Pick<ImageWalk, "problems" | "fsPaths">;
 }
 
 type ChunkRows = Record<(typeof CHUNK_TABLES)[number]["name"], Row[]>;
@@ -290,15 +269,17 @@ function processImage(ctx: Context, relative: string, rows: ChunkRows): boolean 
     ...STAGES.map((s) => timings[s] ?? null),
     performance.now() - start
   ];
-  const fail = (stage: string, error: unknown) => {
-    rows.errors.push([relative, stage, error instanceof ImageDecodeError ? error.code : null, message(error)]);
+  const fail = (stage: string, error: unknown, code: string | null = error instanceof ImageDecodeError ? error.code : null) => {
+    rows.errors.push([relative, stage, code, message(error)]);
     rows.images.push(imageRow("error"));
     return false;
   };
+  const problem = ctx.listing.problems.get(relative);
+  if (problem) return fail("read", problem.message, problem.code);
 
   let t = performance.now();
   try {
-    const buffer = readFileSync(path.join(ctx.root, relative));
+    const buffer = readFileSync(ctx.listing.fsPaths.get(relative) ?? path.join(ctx.root, relative));
     bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   } catch (error) {
     return fail("read", error);
@@ -383,29 +364,6 @@ function processImage(ctx: Context, relative: string, rows: ChunkRows): boolean 
   return true;
 }
 
-function readConfig(out: string): AuditConfig | null {
-  const file = path.join(out, "audit.json");
-  if (!existsSync(file)) return null;
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as AuditConfig;
-  } catch (error) {
-    throw new AuditError(`${file} is not valid JSON (${message(error)}); delete it to start this output folder afresh`);
-  }
-}
-
-function writeJsonAtomic(file: string, value: unknown): void {
-  const temporary = temporaryName(file);
-  writeFileSync(temporary, JSON.stringify(value, null, 2) + "\n");
-  fsyncPath(temporary);
-  commit([[temporary, file]]);
-}
-
-/** Delete an output folder's tables (only what an audit writes there). */
-function clearOutput(out: string): void {
-  for (const table of ALL_TABLES) rmSync(path.join(out, table.name), {recursive: true, force: true});
-  rmSync(path.join(out, "audit.json"), {force: true});
-}
-
 /** Which shards have completed (at least one run row). */
 export function completedShards(out: string, count: number): number[] {
   const done: number[] = [];
@@ -450,7 +408,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
     throw new AuditError(`--limit must be a positive integer, got ${options.limit}`);
   if (!existsSync(root)) throw new AuditError(`the images folder ${root} does not exist`);
   if (!statSync(root).isDirectory()) throw new AuditError(`${root} is not a folder (--images takes a folder of images)`);
-  if (out === root || root.startsWith(out + path.sep)) throw new AuditError(`--out ${out} must not contain the images folder`);
+  checkOutputFolder(out, root);
 
   // 1. The bundle.
   const folder = resolveModel(options.model ?? DEFAULT_MODEL, options.modelsDir);
@@ -467,7 +425,15 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
     const findings = outputs.map((i) => card.labels[i]!);
 
     // 2. The images, and the shard's share of them.
-    const listed = options.files ? [...options.files].map((f) => f.split(path.sep).join("/")).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : listImages(root);
+    let walk: ImageWalk;
+    try {
+      walk = options.files
+        ? {files: [...options.files].map((f) => f.split(path.sep).join("/")).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), problems: new Map(), fsPaths: new Map()}
+        : walkImages(root);
+    } catch (error) {
+      throw new AuditError(`the images folder ${root} cannot be read: ${message(error)}`);
+    }
+    const listed = walk.files;
     const all = options.limit !== undefined ? listed.slice(0, options.limit) : listed;
     if (!all.length) throw new AuditError(`no PNG, JPEG or DICOM files under ${root}`);
     const mine = shard.count === 1 ? all : all.filter((p) => shardOf(p, shard.count) === shard.index);
@@ -504,26 +470,17 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
     const release = await acquireLock(out, shard, options.lock ?? "fail");
     let store: ParquetStore | undefined;
     try {
-      const previous = readConfig(out);
-      if (previous && JSON.stringify(previous.fingerprint) !== JSON.stringify(config.fingerprint)) {
-        const differences = Object.keys(config.fingerprint).filter(
-          (k) => JSON.stringify(previous.fingerprint?.[k as keyof AuditConfig["fingerprint"]]) !== JSON.stringify(config.fingerprint[k as keyof AuditConfig["fingerprint"]])
-        );
-        if (options.onConfigMismatch !== "replace")
-          throw new AuditError(
-            `${out} holds an audit with a different configuration (${differences.join(", ")} differ${differences.length === 1 ? "s" : ""}); ` +
-              `rerun with the same settings to resume it, or choose another --out (or delete it) to start afresh`
-          );
-        clearOutput(out);
-      }
+      // Created exclusively (create-or-compare): of shards started together with different
+      // settings, exactly one defines the folder and the others are refused.
+      claimOutput(out, config, options.onConfigMismatch);
       store = await ParquetStore.open();
-      if (!readConfig(out)) writeJsonAtomic(path.join(out, "audit.json"), config);
 
       // 5. Chunks: committed ones are skipped; temporary files of killed runs are removed.
       for (const dir of [out, path.join(out, "metrics")]) removeStaleTemporaries(dir);
       for (const dir of [...CHUNK_TABLES, RUN].map((t) => shardFolder(out, t.name, shard.index))) removeStaleTemporaries(dir, true);
       const chunks = Array.from({length: Math.ceil(mine.length / chunkSize)}, (_, c) => ({index: c, paths: mine.slice(c * chunkSize, (c + 1) * chunkSize)}));
-      const pending = chunks.filter((c) => !existsSync(partFile(out, "images", shard.index, c.index)));
+      // A chunk whose parts are missing or not whole Parquet files (cut short) is redone.
+      const pending = chunks.filter((c) => !chunkCommitted(out, shard.index, c.index));
       const resumed = mine.length - pending.reduce((n, c) => n + c.paths.length, 0);
       const total = mine.length - resumed;
       const label = shard.count > 1 ? `shard ${shard.index}/${shard.count}` : "audit";
@@ -535,7 +492,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
       );
 
       options.onStart?.({total, resumed});
-      const ctx: Context = {bundle, root, findings, outputs, labels, explain, alphas};
+      const ctx: Context = {bundle, root, findings, outputs, labels, explain, alphas, listing: walk};
       const progress = new Progress(total, stream, options.progress ?? "auto", label);
       const startedAt = new Date();
       const startedMs = performance.now();

@@ -10,6 +10,7 @@
  */
 import path from "node:path";
 import type {TableName} from "../../audit-schema.js";
+import {escapeGlob} from "./guards.js";
 
 // The tables' columns are pure data, shared with the SQL page.
 export {ALL_TABLES, CHUNK_TABLES, ERRORS, EXPLANATIONS, IMAGES, METRICS, OOD, PREDICTIONS, RUN, STAGES, type TableName} from "../../audit-schema.js";
@@ -28,6 +29,7 @@ export function metricsFile(out: string): string {
 
 /** A DuckDB expression reading one table across every shard of an output folder. */
 export function tableScan(out: string, table: TableName): string {
-  const glob = path.join(path.resolve(out), table, "**", "*.parquet").replaceAll("\\", "/");
+  // The folder's own name is literal: a `[` or `*` in it must not match other folders.
+  const glob = `${escapeGlob(path.join(path.resolve(out), table).replaceAll("\\", "/"))}/**/*.parquet`;
   return `read_parquet('${glob.replaceAll("'", "''")}', hive_partitioning = true)`;
 }

