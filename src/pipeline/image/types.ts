@@ -44,6 +44,11 @@ export interface DecodeOptions {
   name?: string;
   /** Refuse images with more pixels than this before allocating them. Default 64 megapixels. */
   maxPixels?: number;
+  /**
+   * DICOM without a VOI LUT or window: "full-range" (default, PS3.3 C.11.2: the range the stored
+   * values can take, after rescale) or "min-max" (this image's own range, chosen explicitly).
+   */
+  voi?: "full-range" | "min-max";
 }
 
 export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
