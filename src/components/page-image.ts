@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import {analyse, type Analysis} from "../pipeline/analyse.js";
-import {decodeImage} from "../pipeline/image/index.js";
+import {decodeInPage} from "./image-decoder.js";
 import type {DecodedImage} from "../pipeline/image/types.js";
 import {prepare} from "../pipeline/preprocess.js";
 import type {ChosenImage} from "./image-chooser.js";
@@ -23,7 +23,7 @@ export interface PageImage {
 }
 
 export async function readPageImage(image: ChosenImage, loaded: LoadedModel): Promise<PageImage> {
-  const decoded = decodeImage(await image.bytes(), {name: image.name});
+  const decoded = await decodeInPage(await image.bytes(), {name: image.name});
   const analysis = analyse(loaded.bundle, decoded, {methods: [], predictRejected: true});
   const size = loaded.bundle.card.classifier.inputSize;
   const prepared = prepare(decoded, size, analysis.resize);

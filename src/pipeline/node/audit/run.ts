@@ -18,7 +18,7 @@ import {analyse, type Analysis} from "../../analyse.js";
 import {loadBundle, type Bundle} from "../../bundle/load.js";
 import {usedOutputs, type ExplanationMethod} from "../../explain/index.js";
 import {drop} from "../../evaluate.js";
-import {decodeImage, readImageHeader} from "../../image/index.js";
+import {decodeImage, loadAllDicomCodecs, readImageHeader} from "../../image/index.js";
 import {ImageDecodeError, type DecodedImage} from "../../image/types.js";
 import {initBackend} from "../../wasm-backend.js";
 import {directorySource} from "../fs-source.js";
@@ -429,6 +429,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
   // 1. The bundle.
   const folder = resolveModel(options.model ?? DEFAULT_MODEL, options.modelsDir);
   const backend = await initBackend();
+  await loadAllDicomCodecs(); // the wasm DICOM codecs, once, so each image decodes synchronously
   let bundle: Bundle;
   try {
     bundle = await loadBundle(directorySource(folder), options.ood ? {ood: directorySource(path.resolve(options.ood))} : {});

@@ -1,0 +1,23 @@
+/**
+ * Decoding an image in a page: decodeImageAsync with the DICOM codecs' .wasm files served by the
+ * site itself (copied into the build through import.meta.resolve), never a CDN. A codec is fetched
+ * the first time a file needs it (JPEG 2000, HTJ2K, JPEG-LS); JPEG, PNG and uncompressed DICOM
+ * fetch nothing.
+ */
+import {decodeImageAsync, setDicomCodecLocator, type DecodedImage, type DecodeOptions} from "../pipeline/image/index.js";
+
+export const DICOM_CODEC_WASM: Record<string, string> = {
+  "openjpegwasm_decode.wasm": import.meta.resolve("@cornerstonejs/codec-openjpeg/decodewasm"),
+  "openjphjs.wasm": import.meta.resolve("@cornerstonejs/codec-openjph/wasm"),
+  "charlswasm_decode.wasm": import.meta.resolve("@cornerstonejs/codec-charls/decodewasm")
+};
+
+setDicomCodecLocator((fileName) => {
+  const url = DICOM_CODEC_WASM[fileName];
+  if (!url) throw new Error(`no served copy of the codec file ${fileName}`);
+  return url;
+});
+
+export function decodeInPage(bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> {
+  return decodeImageAsync(bytes, options);
+}
