@@ -8,6 +8,7 @@
 import dicomParser from "dicom-parser";
 import type {DataSet, Element} from "dicom-parser";
 import {inflateSync} from "fflate";
+import {chestMismatch, readDicomMetadata} from "./dicom-metadata.js";
 import {dicomCodecFor, type DecodedFrame, type ExpectedFrame, type FrameCodec} from "./codecs/index.js";
 import {ImageDecodeError, type DecodedImage, type DecodeOptions} from "./types.js";
 
@@ -327,8 +328,11 @@ function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed,
     frames,
     hasPreamble
   };
-  const modality = ds.string("x00080060");
+  const modality = ds.string("x00080060")?.trim();
   if (modality) info.modality = modality;
+  Object.assign(info, readDicomMetadata(ds));
+  const mismatch = chestMismatch(info);
+  if (mismatch) info.anatomyWarning = mismatch;
   if (frames > 1) info.framesNote = "only the first frame is shown";
 
   if (![8, 16, 32].includes(bitsAllocated)) {

@@ -25,6 +25,7 @@ import {directorySource} from "../fs-source.js";
 import {listHash, listImages, shardOf, type Shard} from "./images.js";
 import {readLabelFiles, type LabelTable} from "./labels.js";
 import {computeMetrics} from "./metrics.js";
+import {imageMetadataCells} from "./image-metadata.js";
 import {commit, duckdbVersion, fsyncPath, ParquetStore, temporaryName, type Row} from "./parquet.js";
 import {Progress, type ProgressMode, type ProgressStream} from "./progress.js";
 import {ALL_TABLES, CHUNK_TABLES, METRICS, metricsFile, partFile, RUN, shardFolder, STAGES, tableScan, type TableName} from "./tables.js";
@@ -264,7 +265,8 @@ function processImage(ctx: Context, relative: string, rows: ChunkRows): boolean 
     status,
     entry?.oodSet ?? null,
     ...STAGES.map((s) => timings[s] ?? null),
-    performance.now() - start
+    performance.now() - start,
+    ...imageMetadataCells(image)
   ];
   const fail = (stage: string, error: unknown) => {
     rows.errors.push([relative, stage, error instanceof ImageDecodeError ? error.code : null, message(error)]);

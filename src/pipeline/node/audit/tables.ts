@@ -9,6 +9,7 @@
  * every shard (and adds the `shard` column from the folder name).
  */
 import path from "node:path";
+import {IMAGE_METADATA_COLUMNS} from "./image-metadata.js";
 import type {TableSchema} from "./parquet.js";
 
 /** Stages timed per image, in milliseconds (NULL when a stage did not run). */
@@ -26,7 +27,8 @@ export const IMAGES: TableSchema = {
     ["status", "VARCHAR"],
     ["ood_set", "VARCHAR"],
     ...STAGES.map((stage) => [`${stage}_ms`, "DOUBLE"] as const),
-    ["total_ms", "DOUBLE"]
+    ["total_ms", "DOUBLE"],
+    ...IMAGE_METADATA_COLUMNS // window used and DICOM attributes (image-metadata.ts)
   ]
 };
 
