@@ -18,6 +18,9 @@ export const USAGE = `usage: npm run audit -- --images DIR [--labels CSV]... [--
   --shard I/N       this process takes the I-th of N deterministic shares of the images (I from 1)
   --explain LIST    explanation methods to evaluate; default ${DEFAULT_EXPLAIN.join(",")}; "none" skips them
   --alpha LIST      Black Average Drop: percent of pixels kept; default ${DEFAULT_ALPHAS.join(",")}
+  --by LIST         subgroup metrics (AUC with bootstrap 95 % CI, sensitivity, specificity, PPV, NPV) per
+                    value of each column: a labels CSV column (sex, view, site...) or an images column
+                    (patient_sex, view_position, manufacturer...); written to the subgroups table
   --chunk N         images per committed chunk (what a kill can lose); default ${DEFAULT_CHUNK}
   --limit N         only the first N images (sorted paths, before sharding)
   --progress MODE   auto (a bar on a terminal, lines otherwise), bar, lines or none
@@ -53,6 +56,7 @@ export function parseAuditArgs(argv: string[]): Command {
         shard: {type: "string"},
         explain: {type: "string"},
         alpha: {type: "string"},
+        by: {type: "string"},
         chunk: {type: "string"},
         limit: {type: "string"},
         progress: {type: "string"},
@@ -104,6 +108,7 @@ export function parseAuditArgs(argv: string[]): Command {
       shard,
       explain,
       alphas,
+      ...(values.by === undefined ? {} : {by: list(values.by)}),
       chunkSize: positiveInteger("chunk", values.chunk),
       limit: positiveInteger("limit", values.limit),
       progress

@@ -26,6 +26,7 @@ import {listHash, listImages, shardOf, type Shard} from "./images.js";
 import {readLabelFiles, type LabelTable} from "./labels.js";
 import {computeMetrics} from "./metrics.js";
 import {imageMetadataCells} from "./image-metadata.js";
+import {checkBy, computeSubgroups, SUBGROUPS, subgroupsFile, SUBJECTS, subjectRows, subjectsFile} from "./subgroups.js";
 import {commit, duckdbVersion, fsyncPath, ParquetStore, temporaryName, type Row} from "./parquet.js";
 import {Progress, type ProgressMode, type ProgressStream} from "./progress.js";
 import {ALL_TABLES, CHUNK_TABLES, METRICS, metricsFile, partFile, RUN, shardFolder, STAGES, tableScan, type TableName} from "./tables.js";
@@ -54,6 +55,8 @@ export interface AuditOptions {
   images: string;
   /** Labels CSV files (see labels.ts for their semantics). */
   labels?: string[];
+  /** Subgroup columns for the `subgroups` table (labels CSV columns or `images` columns); see subgroups.ts. */
+  by?: string[];
   /** A bundle name in `modelsDir`, or a folder (own bundle or Chester folder). Default pediatric-pneumonia. */
   model?: string;
   /** For a Chester folder: its separate autoencoder folder. */
@@ -458,6 +461,13 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
         throw new AuditError(message(error));
       }
     })() : null;
+    if (options.by?.length) {
+      try {
+        checkBy(options.by, labels);
+      } catch (error) {
+        throw new AuditError(message(error));
+      }
+    }
 
     // 4. The output folder: same configuration as any earlier run into it, one process per shard.
     const config: AuditConfig = {
@@ -581,6 +591,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
       }
       const complete = completedShards(out, shard.count).length === shard.count;
       if (complete) await writeMetrics(out, store);
+      if (labels) await store.write(SUBJECTS, subjectRows(labels, findings, root, listed), subjectsFile(out));
+      if (complete && options.by?.length) {
+        await store.write(SUBGROUPS, await computeSubgroups(store, out, options.by, findings, config.operatingPoints), subgroupsFile(out));
+      }
       else say(`${label} done; the metrics table is written when all ${shard.count} shards are done (or run with --metrics-only after merging them)`);
       say(`${label}: ${done} images in ${wallSeconds.toFixed(1)} s (${imagesPerSecond.toFixed(2)} images/s), ${errors} errors; tables in ${out}`);
       return {
