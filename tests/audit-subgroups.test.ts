@@ -9,6 +9,8 @@ import path from "node:path";
 import {csvParse} from "d3";
 import {beforeAll, describe, expect, it} from "vitest";
 import {parseAuditArgs, runAudit} from "../src/pipeline/node/audit/index.js";
+import {writeReport} from "../src/pipeline/node/audit/report.js";
+import {calibrationSummary} from "../src/pipeline/recalibration.js";
 import {subgroupMetrics} from "../src/pipeline/subgroups.js";
 import {initBackend} from "../src/pipeline/wasm-backend.js";
 import {PARITY_BUNDLE, queryAudit} from "./helpers/audit.js";
@@ -74,5 +76,20 @@ describe("subjects and subgroups", () => {
     expect(existsSync(path.join(other, "images"))).toBe(false);
     const command = parseAuditArgs(["--images", NIH, "--by", "sex,view_position"]);
     expect(command.kind === "audit" && command.options.by).toEqual(["sex", "view_position"]);
+  });
+
+  it("--report writes one self-contained HTML page with the audit's own numbers", async () => {
+    expect(parseAuditArgs(["--report", "--out", out])).toEqual({kind: "report", out});
+    const file = await writeReport(out);
+    const html = readFileSync(file, "utf8");
+    for (const heading of ["Data", "Metrics per finding", "Calibration", "Subgroups", "Out-of-distribution gate", "Failures"]) expect(html).toContain(`<h2>${heading}</h2>`);
+    expect(html).not.toMatch(/<script|https?:\/\/|src=|href=/i); // nothing to load, nothing to run
+    const card = await queryAudit(out, "SELECT card_sha256 FROM {run}");
+    expect(html).toContain(String(card[0]!.card_sha256));
+    // The Effusion calibration row: the ECE and its CI as calibrationSummary computes them.
+    const rows = await queryAudit(out, "SELECT p.probability, p.label FROM {predictions} p WHERE p.finding = 'Effusion' AND p.label IS NOT NULL ORDER BY p.path");
+    const s = calibrationSummary(rows.map((r) => Number(r.probability)), rows.map((r) => Number(r.label)), {resamples: 1000, seed: 0});
+    expect(html).toContain(`<td>Effusion</td><td>${rows.length}</td><td>${s.brier.toFixed(4)}</td><td>${s.ece.estimate.toFixed(4)}</td><td>${s.ece.low.toFixed(4)} – ${s.ece.high.toFixed(4)}</td>`);
+    expect((html.match(/<svg /g) ?? []).length).toBe(2); // a reliability diagram per finding
   });
 });

@@ -7,6 +7,7 @@ import type {ProgressMode} from "./progress.js";
 export const USAGE = `usage: npm run audit -- --images DIR [--labels CSV]... [--model NAME_OR_PATH] [--out DIR]
                           [--shard I/N] [--explain ${AUDIT_METHODS.join(",")}|none] [--alpha ${DEFAULT_ALPHAS.join(",")}]
        npm run audit -- --metrics-only [--out DIR]
+       npm run audit -- --report [--out DIR]
 
   --images DIR      folder walked recursively for PNG, JPEG and DICOM files
   --labels CSV      ground truth: a "path" column (relative to DIR) and one 0/1 column per finding, or a
@@ -26,9 +27,14 @@ export const USAGE = `usage: npm run audit -- --images DIR [--labels CSV]... [--
   --progress MODE   auto (a bar on a terminal, lines otherwise), bar, lines or none
   --workers N       run the N shards as N processes on this machine (one bar; resume with the same N)
   --metrics-only    recompute the metrics table from the tables in --out (after merging shards)
+  --report          write --out/report.html: one self-contained summary of the audit in --out
 `;
 
-export type Command = {kind: "help"} | {kind: "audit"; options: AuditOptions; workers: number} | {kind: "metrics"; out: string};
+export type Command =
+  | {kind: "help"}
+  | {kind: "audit"; options: AuditOptions; workers: number}
+  | {kind: "metrics"; out: string}
+  | {kind: "report"; out: string};
 
 const list = (text: string) => text.split(",").map((s) => s.trim()).filter(Boolean);
 
@@ -62,6 +68,7 @@ export function parseAuditArgs(argv: string[]): Command {
         progress: {type: "string"},
         workers: {type: "string"},
         "metrics-only": {type: "boolean"},
+        report: {type: "boolean"},
         help: {type: "boolean", short: "h"}
       }
     }));
@@ -70,6 +77,7 @@ export function parseAuditArgs(argv: string[]): Command {
   }
   if (values.help) return {kind: "help"};
   if (values["metrics-only"]) return {kind: "metrics", out: values.out ?? DEFAULT_OUT};
+  if (values.report) return {kind: "report", out: values.out ?? DEFAULT_OUT};
   if (!values.images) throw new AuditError(`--images DIR is required\n\n${USAGE}`);
   let shard;
   if (values.shard !== undefined) {
