@@ -7,6 +7,7 @@
  * Exit codes: 0 done, 1 failure while running, 2 bad command line or inputs (nothing was processed).
  */
 import {AuditError, parseAuditArgs, runAudit, USAGE, writeMetrics} from "../src/pipeline/node/audit/index.js";
+import {writeReport} from "../src/pipeline/node/audit/report.js";
 import {runWorkers, type WorkerMessage} from "../src/pipeline/node/audit/workers.js";
 
 try {
@@ -16,6 +17,8 @@ try {
     const {rows, missingShards} = await writeMetrics(command.out);
     if (missingShards.length) console.error(`warning: shards ${missingShards.join(", ")} have not completed; the metrics cover the images committed so far`);
     console.error(`metrics: ${rows} rows written to ${command.out}/metrics/metrics.parquet`);
+  } else if (command.kind === "report") {
+    console.error(`report: ${await writeReport(command.out)}`);
   } else if (command.workers > 1) {
     await runWorkers(process.argv.slice(2), command.workers, {out: command.options.out, progress: command.options.progress});
   } else {

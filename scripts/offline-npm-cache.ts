@@ -62,3 +62,31 @@ await build({
   outfile: path.join(root, `src/.observablehq/cache/_node/@duckdb/duckdb-wasm@${duckdbVersion}/index.js`),
   logLevel: "warning"
 });
+
+// The DICOM codecs' Emscripten glue (CommonJS) requires fs and path, only when it runs in Node;
+// Framework's own bundle of it would turn those into `import "fs"`, which stops a page from
+// loading. Their cache entries are written here with the two modules empty.
+const emptyNodeModules = {
+  name: "empty-node-builtins",
+  setup(b: {onResolve: Function; onLoad: Function}) {
+    b.onResolve({filter: /^(fs|path)$/}, (args: {path: string}) => ({path: args.path, namespace: "empty-node-builtin"}));
+    b.onLoad({filter: /.*/, namespace: "empty-node-builtin"}, () => ({contents: "module.exports = {};", loader: "js"}));
+  }
+};
+for (const [name, subpath] of [
+  ["@cornerstonejs/codec-openjpeg", "decodewasmjs"],
+  ["@cornerstonejs/codec-openjph", "wasmjs"],
+  ["@cornerstonejs/codec-charls", "decodewasmjs"]
+] as const) {
+  const version = JSON.parse(readFileSync(path.join(root, "node_modules", name, "package.json"), "utf8")).version;
+  await build({
+    stdin: {contents: `export {default} from "${name}/${subpath}";`, resolveDir: root},
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    minify: true,
+    plugins: [emptyNodeModules as never],
+    outfile: path.join(root, `src/.observablehq/cache/_node/${name}@${version}/${subpath}.js`),
+    logLevel: "warning"
+  });
+}

@@ -1,7 +1,7 @@
 /** DICOM edge cases built byte by byte with tests/helpers/dicom-writer.ts; expected values by hand. */
 import {describe, expect, it} from "vitest";
 import {dataFile} from "./helpers/paths.js";
-import {decodeImage, ImageDecodeError, readImageHeader, windowFunction} from "../src/pipeline/image/index.js";
+import {decodeImage, decodeImageAsync, ImageDecodeError, readImageHeader, windowFunction} from "../src/pipeline/image/index.js";
 import {el, greyImage, TS, writeDicom, type DicomElement} from "./helpers/dicom-writer.js";
 
 const values = (data: Float32Array) => Array.from(data);
@@ -82,12 +82,12 @@ describe("DICOM greyscale pipeline (hand-built files)", () => {
     expectValues(img.data, [-1000, 800, 900, 1000, 1024, 1198, 1200, 7190].map((x) => 1 / (1 + Math.exp((-4 * (x - 1000)) / 400))));
   });
 
-  it("signed 16-bit with 12 bits stored: high bits masked off, sign extended, min-max window", () => {
+  it("signed 16-bit with 12 bits stored: high bits masked off, sign extended, full signed range", () => {
     // 0xF800 -> 0x800 -> -2048; 0xFFFF -> -1; 0x1001 (garbage bit 12) -> 1; 0xA7FF -> 0x7FF -> 2047.
     const raw = Uint16Array.of(0xf800, 0xffff, 0x1001, 0x07ff, 0x0000, 0xa7ff);
     const img = decodeImage(writeDicom(greyImage(3, 2, raw, [], {allocated: 16, stored: 12, signed: true})));
     expectValues(img.data, [-2048, -1, 1, 2047, 0, 2047].map((v) => (v + 2048) / 4095));
-    expect(img.info).toMatchObject({pixelRepresentation: "signed", bitsStored: 12, voi: "min-max"});
+    expect(img.info).toMatchObject({pixelRepresentation: "signed", bitsStored: 12, voi: "full range (12 bits stored)", windowCenter: -0.5, windowWidth: 4095});
   });
 
   it("High Bit above Bits Stored - 1: the stored bits are shifted down", () => {
@@ -97,9 +97,20 @@ describe("DICOM greyscale pipeline (hand-built files)", () => {
     expectValues(img.data, [0, 100 / 4095, 1]);
   });
 
-  it("no VOI given: min-max over the frame; a constant image gives zeros", () => {
-    expectValues(decodeImage(writeDicom(greyImage(3, 1, Uint16Array.of(300, 100, 200)))).data, [1, 0, 0.5]);
-    expectValues(decodeImage(writeDicom(greyImage(2, 1, Uint16Array.of(7, 7)))).data, [0, 0]);
+  it("no VOI given: the full range of the stored values after rescale, never the image's own min-max", () => {
+    // 12 bits stored: 0..4095 maps to 0..1 whatever the image holds.
+    const img = decodeImage(writeDicom(greyImage(3, 1, Uint16Array.of(300, 100, 200), [], {allocated: 16, stored: 12})));
+    expectValues(img.data, [300 / 4095, 100 / 4095, 200 / 4095]);
+    expect(img.info).toMatchObject({voi: "full range (12 bits stored)", windowCenter: 2047.5, windowWidth: 4095});
+    // Rescale: modality = 2 * stored - 1000, so the range is -1000..7190.
+    const rescaled = decodeImage(writeDicom(greyImage(2, 1, Uint16Array.of(500, 4095), [el(0x00281053, "DS", "2"), el(0x00281052, "DS", "-1000")], {allocated: 16, stored: 12})));
+    expectValues(rescaled.data, [0 + 1000 / 8190, 1]);
+    expect(rescaled.info).toMatchObject({voi: "full range (12 bits stored, rescaled)", windowWidth: 8190});
+  });
+
+  it("min-max when chosen: over the frame; a constant image gives zeros", () => {
+    expectValues(decodeImage(writeDicom(greyImage(3, 1, Uint16Array.of(300, 100, 200))), {voi: "min-max"}).data, [1, 0, 0.5]);
+    expectValues(decodeImage(writeDicom(greyImage(2, 1, Uint16Array.of(7, 7))), {voi: "min-max"}).data, [0, 0]);
   });
 
   it("MONOCHROME1 is inverted after the VOI, so 0 is black as displayed", () => {
@@ -142,13 +153,14 @@ describe("DICOM greyscale pipeline (hand-built files)", () => {
   it("Modality LUT Sequence replaces rescale", () => {
     const lut = [[el(0x00283002, "US", [3, 0, 16]), el(0x00283006, "OW", Uint16Array.of(500, 100, 300))]];
     const img = decodeImage(writeDicom(greyImage(3, 1, Uint16Array.of(0, 1, 2), [el(0x00283000, "SQ", lut)])));
-    expectValues(img.data, [1, 0, 0.5]); // modality 500, 100, 300, then min-max
+    expectValues(img.data, [500, 100, 300].map((v) => v / 65535)); // modality 500, 100, 300; the LUT's 16-bit output range
+    expect(img.info.voi).toBe("full range (16 bits stored, modality LUT)");
   });
 
   it("multi-frame: the first frame is decoded and the frame count recorded", () => {
     const frames = Uint8Array.of(10, 20, 30, 40, /* frame 2: */ 99, 99, 99, 99);
     const img = decodeImage(writeDicom(greyImage(2, 2, frames, [el(0x00280008, "IS", "2")], {allocated: 8, stored: 8})));
-    expectValues(img.data, [0, 1 / 3, 2 / 3, 1]);
+    expectValues(img.data, [10, 20, 30, 40].map((v) => v / 255));
     expect(img.info.frames).toBe(2);
   });
 });
@@ -191,10 +203,7 @@ describe("DICOM colour (hand-built)", () => {
 describe("DICOM encapsulated JPEG (hand-built around a real JPEG)", () => {
   const jpeg = dataFile("cxr-peds/test/NORMAL/IM-0001-0001.jpg");
   const source = decodeImage(jpeg);
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of source.data) [min, max] = [Math.min(min, v), Math.max(max, v)];
-  const stretched = values(source.data).map((v) => (v - min) / (max - min)); // no VOI in the file: min-max
+  const stretched = values(source.data); // no VOI in the file: the full 8-bit range, as the JPEG itself
 
   it("JPEG baseline split over three fragments is reassembled", () => {
     const third = Math.floor(jpeg.length / 3);
@@ -222,13 +231,20 @@ describe("DICOM encapsulated JPEG (hand-built around a real JPEG)", () => {
 });
 
 describe("DICOM files we refuse, with a reason", () => {
-  it("JPEG 2000 is unsupported, and the message names it and its UID", () => {
+  it("junk JPEG 2000 is corrupt, and the message names the syntax, its UID and the codec", async () => {
     const junk = Uint8Array.from({length: 64}, (_, i) => (i * 37) & 0xff);
-    const error = decodeError(writeDicom(greyImage(4, 4, {fragments: [junk]}), {transferSyntax: TS.jpeg2000}));
-    expect(error.code).toBe("unsupported");
-    expect(error.message).toContain("JPEG 2000");
-    expect(error.message).toContain("1.2.840.10008.1.2.4.90");
-    expect(error.message).toMatch(/^test\.dcm: /);
+    const bytes = writeDicom(greyImage(4, 4, {fragments: [junk]}), {transferSyntax: TS.jpeg2000});
+    const error = await decodeImageAsync(bytes, {name: "test.dcm"}).then(
+      () => undefined,
+      (e: unknown) => e
+    );
+    expect(error).toBeInstanceOf(ImageDecodeError);
+    const {code, message} = error as ImageDecodeError;
+    expect(code).toBe("corrupt");
+    expect(message).toContain("JPEG 2000");
+    expect(message).toContain("1.2.840.10008.1.2.4.90");
+    expect(message).toContain("OpenJPEG");
+    expect(message).toMatch(/^test\.dcm: /);
   });
 
   it("an unknown transfer syntax is named by its UID", () => {

@@ -99,8 +99,11 @@ describe("the Analyse page", {timeout: 600_000}, () => {
 
   it("analyses an uploaded DICOM end to end: OOD verdict, findings, four maps; a bad file gets its own error", async () => {
     const jpeg = path.join(DATA_ROOT, "cxr-peds/test/PNEUMONIA", readdirSync(path.join(DATA_ROOT, "cxr-peds/test/PNEUMONIA")).sort()[0]!);
+    // As PACS exports often are: JPEG 2000 (dcmtk, then GDCM), so the page fetches the OpenJPEG codec.
     const dicom = path.join(work, "study.dcm");
-    execFileSync("img2dcm", [jpeg, dicom]);
+    execFileSync("img2dcm", [jpeg, path.join(work, "study-jpeg.dcm")]);
+    execFileSync("dcmdjpeg", [path.join(work, "study-jpeg.dcm"), path.join(work, "study-raw.dcm")]);
+    execFileSync("gdcmconv", ["--j2k", path.join(work, "study-raw.dcm"), dicom]);
     const notAnImage = path.join(work, "notes.png");
     writeFileSync(notAnImage, "these are my notes, not an image\n");
 
@@ -111,6 +114,7 @@ describe("the Analyse page", {timeout: 600_000}, () => {
     // Two images: a summary table, then the details of the first (the DICOM).
     await watched.page.getByRole("heading", {name: "study.dcm"}).waitFor({timeout: 120_000});
     expect(await watched.page.getByText(/DICOM, 256 x 256/).count()).toBe(1);
+    expect(watched.requests.some((url) => /\/_file\/data\/dicom-codec-openjpeg\.[0-9a-f]+\.wasm$/.test(url))).toBe(true);
     await watched.page.locator(".verdict").waitFor();
     expect(await watched.page.locator(".verdict").textContent()).toMatch(/In distribution|Rejected as out of distribution/);
     expect(await watched.page.locator("svg").filter({hasText: "Pneumonia"}).count()).toBeGreaterThan(0);

@@ -7,6 +7,7 @@ import {FileAttachment} from "observablehq:stdlib";
 import type {AnalyseOptions} from "../pipeline/analyse.js";
 import type {BackendName} from "../pipeline/backend.js";
 import {WASM_FILES} from "./backend.js";
+import {DICOM_CODEC_WASM} from "./image-decoder.js";
 import type {ModelChoice} from "./model-loader.js";
 import type {ModelSpec, WorkerBackend, WorkerImage, WorkerModelInfo} from "./worker-protocol.js";
 
@@ -91,8 +92,9 @@ export async function startAnalysisWorker({prefer = ["wasm", "webgl"], onProgres
   const worker = new AnalysisWorker(absolute(await WORKER_SCRIPT.url()));
   onProgress?.("Starting the analysis worker and measuring its TF.js backends");
   const wasmPaths = Object.fromEntries(Object.entries(WASM_FILES).map(([name, href]) => [name, absolute(href)]));
+  const codecWasm = Object.fromEntries(Object.entries(DICOM_CODEC_WASM).map(([name, href]) => [name, absolute(href)]));
   try {
-    await worker.call<WorkerBackend>("init", [{wasmPaths, prefer}]);
+    await worker.call<WorkerBackend>("init", [{wasmPaths, codecWasm, prefer}]);
   } catch (error) {
     worker.terminate();
     throw error;

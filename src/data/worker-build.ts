@@ -17,6 +17,8 @@ export async function buildAnalysisWorker(): Promise<string> {
     minify: true,
     legalComments: "eof",
     logLevel: "silent",
+    // The DICOM codecs' Emscripten glue names Node's fs and path behind a runtime check: never loaded in a browser.
+    external: ["fs", "path"],
     define: {"process.env.NODE_ENV": '"production"'}
   });
   if (result.errors.length) throw new Error(`esbuild failed: ${result.errors.map((e) => e.text).join("; ")}`);

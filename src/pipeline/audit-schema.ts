@@ -4,6 +4,8 @@
  * which names a loose part file after the table whose columns it holds).
  */
 
+import {IMAGE_METADATA_COLUMNS} from "./node/audit/image-metadata.js";
+
 /** DuckDB types of the audit's columns. */
 export type ColumnType = "VARCHAR" | "DOUBLE" | "INTEGER" | "BOOLEAN" | "TIMESTAMPTZ";
 
@@ -27,7 +29,8 @@ export const IMAGES: TableSchema = {
     ["status", "VARCHAR"],
     ["ood_set", "VARCHAR"],
     ...STAGES.map((stage) => [`${stage}_ms`, "DOUBLE"] as const),
-    ["total_ms", "DOUBLE"]
+    ["total_ms", "DOUBLE"],
+    ...IMAGE_METADATA_COLUMNS // window used and DICOM attributes (node/audit/image-metadata.ts)
   ]
 };
 

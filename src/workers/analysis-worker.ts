@@ -16,7 +16,7 @@ import {folderSources, sameOriginUrl} from "../pipeline/bundle/folder-source.js"
 import {urlSource} from "../pipeline/bundle/source.js";
 import {gateDecision} from "../pipeline/ood-gate.js";
 import {blackScores, perturbedViews, timedRawMaps} from "../pipeline/explain/study.js";
-import {decodeImage} from "../pipeline/image/index.js";
+import {decodeImageAsync, setDicomCodecLocator} from "../pipeline/image/index.js";
 import type {DecodedImage} from "../pipeline/image/types.js";
 import {prepare, type ResizeMode} from "../pipeline/preprocess.js";
 import {initBackend} from "../pipeline/wasm-backend.js";
@@ -30,7 +30,13 @@ let backend: WorkerBackend | null = null;
 
 type Progress = (text: string, fraction?: number) => void;
 
-async function init({wasmPaths, prefer}: {wasmPaths: Record<string, string>; prefer: BackendName[]}): Promise<WorkerBackend> {
+async function init({wasmPaths, codecWasm = {}, prefer}: {wasmPaths: Record<string, string>; codecWasm?: Record<string, string>; prefer: BackendName[]}): Promise<WorkerBackend> {
+  // The DICOM codecs' wasm (JPEG 2000, HTJ2K, JPEG-LS), served by the site: fetched on first need.
+  setDicomCodecLocator((fileName) => {
+    const url = codecWasm[fileName];
+    if (!url) throw new Error(`no served copy of the codec file ${fileName}`);
+    return url;
+  });
   // The fastest backend that starts here, by a short measurement (as the pages did before).
   const probeMs: Partial<Record<BackendName, number>> = {};
   const failures: string[] = [];
@@ -115,10 +121,10 @@ function squarePixels(decoded: DecodedImage, size: number, resize: ResizeMode): 
 }
 
 /** Decode, analyse, and the square the page draws maps over (`displaySize`, default the model's input). */
-function analyseImage({bytes, name, options, displaySize}: {bytes: Uint8Array; name: string; options: AnalyseOptions; displaySize?: number}): WorkerImage {
+async function analyseImage({bytes, name, options, displaySize}: {bytes: Uint8Array; name: string; options: AnalyseOptions; displaySize?: number}): Promise<WorkerImage> {
   const model = need();
   const start = performance.now();
-  const decoded = decodeImage(bytes, {name});
+  const decoded = await decodeImageAsync(bytes, {name});
   const decodeMs = performance.now() - start;
   const analysis = analyse(model, decoded, options);
   const size = displaySize ?? model.card.classifier.inputSize;
@@ -130,8 +136,8 @@ function analyseImage({bytes, name, options, displaySize}: {bytes: Uint8Array; n
  * at most `displayMax` px a side for drawing), the region that becomes the square inputs (in the
  * original's coordinates), and the square inputs themselves.
  */
-function preprocessImage({bytes, name, sizes, mode, displayMax = 768}: {bytes: Uint8Array; name: string; sizes: number[]; mode: ResizeMode; displayMax?: number}) {
-  const decoded = decodeImage(bytes, {name});
+async function preprocessImage({bytes, name, sizes, mode, displayMax = 768}: {bytes: Uint8Array; name: string; sizes: number[]; mode: ResizeMode; displayMax?: number}) {
+  const decoded = await decodeImageAsync(bytes, {name});
   const squares = sizes.map((size) => {
     const prepared = prepare(decoded, size, mode);
     try {
@@ -158,24 +164,24 @@ function preprocessImage({bytes, name, sizes, mode, displayMax = 768}: {bytes: U
 /** The walkthrough's image, decoded once and kept while its edits change (keyed by name and bytes). */
 let walkthroughImage: {key: string; decoded: DecodedImage} | null = null;
 
-function walkthroughDecoded(bytes: Uint8Array | undefined, name: string): DecodedImage {
+async function walkthroughDecoded(bytes: Uint8Array | undefined, name: string): Promise<DecodedImage> {
   if (bytes) {
     const key = `${name}|${bytes.length}|${bytes[0]}|${bytes[bytes.length >> 1]}|${bytes[bytes.length - 1]}`;
-    if (walkthroughImage?.key !== key) walkthroughImage = {key, decoded: decodeImage(bytes, {name})};
+    if (walkthroughImage?.key !== key) walkthroughImage = {key, decoded: await decodeImageAsync(bytes, {name})};
   }
   if (!walkthroughImage) throw new Error("the walkthrough has no image yet");
   return walkthroughImage.decoded;
 }
 
 /** The walkthrough's image as decoded (facts) and in grey for its controls (at most `previewMax` px a side). */
-function walkthroughOpen({bytes, name, previewMax = 512}: {bytes: Uint8Array; name: string; previewMax?: number}) {
-  const decoded = walkthroughDecoded(bytes, name);
+async function walkthroughOpen({bytes, name, previewMax = 512}: {bytes: Uint8Array; name: string; previewMax?: number}) {
+  const decoded = await walkthroughDecoded(bytes, name);
   return {decoded: describe(decoded), grey: previewOf(greyOf(decoded), previewMax)};
 }
 
 /** One edited analysis of the walkthrough's image; the edited image comes back as a preview. */
 async function walkthroughAnalyse({name, edits, options, previewMax = 512}: {name: string; edits: WhatIfEdits; options: AnalyseOptions; previewMax?: number}) {
-  const result = await analyseEdited(need(), walkthroughDecoded(undefined, name), edits, options);
+  const result = await analyseEdited(need(), await walkthroughDecoded(undefined, name), edits, options);
   return {...result, edited: previewOf(result.edited, previewMax), editedSize: {width: result.edited.width, height: result.edited.height}};
 }
 

@@ -189,8 +189,10 @@ export async function bundleForBrowser(entryTs: string, options: {name?: string;
     sourcemap: "linked",
     minify: options.minify ?? false,
     logLevel: "silent",
-    // Node built-ins that a dual-use package may mention behind a runtime check.
-    define: {"process.env.NODE_ENV": '"production"'}
+    // Node built-ins that a dual-use package may mention behind a runtime check (the Emscripten glue
+    // of the DICOM codecs requires fs and path only when it runs in Node).
+    define: {"process.env.NODE_ENV": '"production"'},
+    external: ["fs", "path"]
   });
   if (result.errors.length > 0) throw new Error(`esbuild failed for ${entryTs}: ${result.errors.map((e) => e.text).join("; ")}`);
   return {file, name};

@@ -3,7 +3,8 @@
  * size the header claims before any pixel buffer exists, then decode. Every failure leaves as an
  * ImageDecodeError, third-party exceptions included.
  */
-import {decodeDicom, looksLikeDicom, readDicomHeader} from "./dicom.js";
+import {loadDicomCodec} from "./codecs/index.js";
+import {decodeDicom, looksLikeDicom, readDicomHeader, readDicomTransferSyntax} from "./dicom.js";
 import {decodeJpeg, readJpegHeader} from "./jpeg.js";
 import {decodePng, PNG_SIGNATURE, readPngHeader} from "./png.js";
 import {decodeMemoryBytes} from "./budget.js";
@@ -113,8 +114,29 @@ export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Dec
           `reduce it (e.g. to 4096 pixels on its longer side, grey, 8 bit) and open it again`
       );
     }
-    return format === "png" ? decodePng(bytes) : format === "jpeg" ? decodeJpeg(bytes) : decodeDicom(bytes);
+    return format === "png" ? decodePng(bytes) : format === "jpeg" ? decodeJpeg(bytes) : decodeDicom(bytes, options);
   } catch (error) {
     throw asDecodeError(error, options.name, format);
   }
+}
+
+/**
+ * decodeImage, after loading the decoder a compressed DICOM needs (the wasm codecs load once, on
+ * first need). Errors are decodeImage's.
+ */
+export async function decodeImageAsync(bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> {
+  let transferSyntax: string | undefined;
+  try {
+    if (sniffFormat(bytes) === "dicom") transferSyntax = readDicomTransferSyntax(bytes);
+  } catch {
+    // decodeImage below reports the problem with its own message.
+  }
+  if (transferSyntax) {
+    try {
+      await loadDicomCodec(transferSyntax);
+    } catch (error) {
+      throw asDecodeError(error, options.name, "dicom");
+    }
+  }
+  return decodeImage(bytes, options);
 }

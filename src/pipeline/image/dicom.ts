@@ -1,19 +1,21 @@
 /**
  * DICOM decoding via dicom-parser (which only finds elements; the pixel pipeline is ours):
- * stored value (BitsStored/HighBit/PixelRepresentation) -> modality value (Rescale Slope/Intercept or
- * Modality LUT) -> VOI (VOI LUT Sequence, else Window Center/Width, else min-max) -> [0, 1], with
- * MONOCHROME1 inverted last so that 0 is always displayed black. See PS3.3 C.7.6.3, C.11.1, C.11.2.
+ * stored value (BitsStored/HighBit/PixelRepresentation; compressed frames through the codecs of
+ * ./codecs/) -> modality value (Rescale Slope/Intercept or Modality LUT) -> VOI (VOI LUT Sequence,
+ * else Window Center/Width, else the full range of the stored values) -> [0, 1], with MONOCHROME1
+ * inverted last so that 0 is always displayed black. See PS3.3 C.7.6.3, C.11.1, C.11.2.
  */
 import dicomParser from "dicom-parser";
 import type {DataSet, Element} from "dicom-parser";
-import {decodeJpegSamples} from "./jpeg.js";
-import {ImageDecodeError, type DecodedImage} from "./types.js";
+import {inflateSync} from "fflate";
+import {chestMismatch, readDicomMetadata} from "./dicom-metadata.js";
+import {dicomCodecFor, type DecodedFrame, type ExpectedFrame, type FrameCodec} from "./codecs/index.js";
+import {ImageDecodeError, type DecodedImage, type DecodeOptions} from "./types.js";
 
 const IMPLICIT_LE = "1.2.840.10008.1.2";
 const EXPLICIT_LE = "1.2.840.10008.1.2.1";
 const EXPLICIT_BE = "1.2.840.10008.1.2.2";
-const JPEG_BASELINE = "1.2.840.10008.1.2.4.50";
-const JPEG_EXTENDED = "1.2.840.10008.1.2.4.51"; // decodable when its samples are 8-bit
+const DEFLATED_LE = "1.2.840.10008.1.2.1.99";
 
 /** Transfer syntax names (PS3.6 Table A-1), so an unsupported one can be named to the user. */
 const TRANSFER_SYNTAXES: Record<string, string> = {
@@ -21,7 +23,7 @@ const TRANSFER_SYNTAXES: Record<string, string> = {
   [EXPLICIT_LE]: "Explicit VR Little Endian",
   [EXPLICIT_BE]: "Explicit VR Big Endian",
   "1.2.840.10008.1.2.1.99": "Deflated Explicit VR Little Endian",
-  [JPEG_BASELINE]: "JPEG Baseline (Process 1)",
+  "1.2.840.10008.1.2.4.50": "JPEG Baseline (Process 1)",
   "1.2.840.10008.1.2.4.51": "JPEG Extended (Process 2 & 4)",
   "1.2.840.10008.1.2.4.55": "JPEG Full Progression, Non-Hierarchical (Process 10 & 12) (Retired)",
   "1.2.840.10008.1.2.4.57": "JPEG Lossless, Non-Hierarchical (Process 14)",
@@ -140,8 +142,20 @@ function parse(input: Uint8Array, untilPixelData: boolean): Parsed {
     } else {
       transferSyntax = looksExplicit(bytes, 0) ? EXPLICIT_LE : IMPLICIT_LE;
     }
-    // Deflate would need zlib inside dicom-parser (Node only): refuse it before parsing.
-    if (transferSyntax === "1.2.840.10008.1.2.1.99") throw unsupportedSyntax(transferSyntax);
+    if (transferSyntax === DEFLATED_LE && hasDicmPrefix(bytes)) {
+      // The data set after the meta group is one raw deflate stream (PS3.5 A.5): inflate it (fflate,
+      // synchronous in Node and the browser) and parse the result as explicit VR little endian.
+      const metaEnd = (dicomParser.readPart10Header(bytes) as DataSet & {position: number}).position;
+      let inflated: Uint8Array;
+      try {
+        inflated = inflateSync(bytes.subarray(metaEnd));
+      } catch (error) {
+        throw new ImageDecodeError("corrupt", `Deflated DICOM data set could not be inflated (${error instanceof Error ? error.message : String(error)})`, undefined, {cause: error});
+      }
+      const options: {TransferSyntaxUID: string; untilTag?: string} = {TransferSyntaxUID: EXPLICIT_LE};
+      if (untilPixelData) options.untilTag = "x7fe00010";
+      return {dataSet: dicomParser.parseDicom(inflated, options), bytes: inflated, transferSyntax, hasPreamble};
+    }
     const options: {TransferSyntaxUID?: string; untilTag?: string} = {};
     if (!hasDicmPrefix(bytes)) options.TransferSyntaxUID = transferSyntax;
     if (untilPixelData) options.untilTag = "x7fe00010";
@@ -271,18 +285,24 @@ function storedValueReader(
   };
 }
 
-export function decodeDicom(input: Uint8Array): DecodedImage {
+/** The transfer syntax UID of a DICOM file, from its meta header (or guessed for a bare data set). */
+export function readDicomTransferSyntax(bytes: Uint8Array): string {
+  return parse(bytes, true).transferSyntax;
+}
+
+export function decodeDicom(input: Uint8Array, options: Pick<DecodeOptions, "voi"> = {}): DecodedImage {
   const parsed = parse(input, false);
   try {
-    return decodeParsed(parsed);
+    return decodeParsed(parsed, options);
   } catch (error) {
     throw wrapParserError(error);
   }
 }
 
-function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed): DecodedImage {
-  const native = transferSyntax === IMPLICIT_LE || transferSyntax === EXPLICIT_LE || transferSyntax === EXPLICIT_BE;
-  if (!native && transferSyntax !== JPEG_BASELINE && transferSyntax !== JPEG_EXTENDED) throw unsupportedSyntax(transferSyntax);
+function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed, options: Pick<DecodeOptions, "voi">): DecodedImage {
+  const native = transferSyntax === IMPLICIT_LE || transferSyntax === EXPLICIT_LE || transferSyntax === EXPLICIT_BE || transferSyntax === DEFLATED_LE;
+  const codec = native ? undefined : dicomCodecFor(transferSyntax);
+  if (!native && !codec) throw unsupportedSyntax(transferSyntax);
   if (ds.elements.x7fe00008 || ds.elements.x7fe00009) {
     throw new ImageDecodeError("unsupported", "DICOM Float / Double Float Pixel Data is not supported");
   }
@@ -308,8 +328,11 @@ function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed)
     frames,
     hasPreamble
   };
-  const modality = ds.string("x00080060");
+  const modality = ds.string("x00080060")?.trim();
   if (modality) info.modality = modality;
+  Object.assign(info, readDicomMetadata(ds));
+  const mismatch = chestMismatch(info);
+  if (mismatch) info.anatomyWarning = mismatch;
   if (frames > 1) info.framesNote = "only the first frame is shown";
 
   if (![8, 16, 32].includes(bitsAllocated)) {
@@ -322,12 +345,14 @@ function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed)
     throw new ImageDecodeError("unsupported", `DICOM with ${samplesPerPixel} samples per pixel (${photometric}) is not supported`);
   }
   const isColour = samplesPerPixel === 3;
-  if (isColour ? !["RGB", "YBR_FULL", "YBR_FULL_422"].includes(photometric) : !["MONOCHROME1", "MONOCHROME2"].includes(photometric)) {
+  const colourKinds = native ? ["RGB", "YBR_FULL", "YBR_FULL_422"] : ["RGB", "YBR_FULL", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"];
+  if (isColour ? !colourKinds.includes(photometric) : !["MONOCHROME1", "MONOCHROME2"].includes(photometric)) {
     throw new ImageDecodeError("unsupported", `DICOM Photometric Interpretation ${photometric} with ${samplesPerPixel} samples per pixel is not supported`);
   }
 
   // 1. Get a reader of the first frame's stored values: sample s of pixel p.
   let stored: (p: number, s: number) => number;
+  let frame: DecodedFrame | undefined;
   if (native) {
     if (photometric === "YBR_FULL_422") {
       throw new ImageDecodeError("unsupported", "uncompressed YBR_FULL_422 (chroma-subsampled) DICOM is not supported");
@@ -349,31 +374,33 @@ function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed)
     if (isColour) info.planarConfiguration = planar;
     stored = !isColour ? (p) => read(p) : planar === 1 ? (p, s) => read(s * pixels + p) : (p, s) => read(p * 3 + s);
   } else {
-    const jpeg = decodeEmbeddedJpeg(firstJpegFrame(ds, pixelElement, frames, bytes), photometric, transferSyntax);
-    if (jpeg.width !== width || jpeg.height !== height || jpeg.components !== samplesPerPixel) {
-      throw new ImageDecodeError(
-        "corrupt",
-        `DICOM says ${width}x${height}x${samplesPerPixel} but its JPEG holds ${jpeg.width}x${jpeg.height}x${jpeg.components}`
-      );
-    }
-    const samples = jpeg.samples;
-    stored = isColour ? (p, s) => samples[p * 3 + s]! : (p) => samples[p]!;
-    info.jpegProcess = jpeg.header.process;
+    frame = decodeFrame(codec!, firstFrame(ds, pixelElement, frames, bytes, transferSyntax), {width, height, samplesPerPixel, bitsAllocated, signed, photometric}, transferSyntax);
+    const samples = frame.samples;
+    // A codec that returns unsigned bit patterns of signed data (JPEG-LS, lossless JPEG): sign-extend.
+    const range = 2 ** bitsStored;
+    const extend = signed && !frame.signed;
+    stored = isColour
+      ? (p, s) => samples[p * 3 + s]!
+      : extend
+        ? (p) => (samples[p]! >= range / 2 ? samples[p]! - range : samples[p]!)
+        : (p) => samples[p]!;
+    info.codec = codec!.library;
+    info.codedBitsPerSample = frame.bitsPerSample;
   }
 
   const data = new Float32Array(pixels * samplesPerPixel);
   if (isColour) {
     // Colour images carry no VOI transform: scale the stored range; YBR_FULL is converted to RGB
-    // (jpeg-js has already converted YBR in JPEG data).
-    const max = native ? 2 ** bitsStored - 1 : 255;
-    const ybr = native && photometric === "YBR_FULL";
+    // (the JPEG-family codecs have already converted YBR; RLE keeps the samples as stored).
+    const max = 2 ** (frame ? frame.bitsPerSample : bitsStored) - 1;
+    const ybr = (native || transferSyntax === "1.2.840.10008.1.2.5") && photometric === "YBR_FULL";
     for (let p = 0; p < pixels; p++) {
       const a = stored(p, 0), b = stored(p, 1), c = stored(p, 2);
       const rgb = ybr ? ybrToRgb(a, b, c, max) : [a, b, c];
       for (let s = 0; s < 3; s++) data[p * 3 + s] = Math.min(1, Math.max(0, rgb[s]! / max));
     }
     info.voi = "none (colour)";
-    return {width, height, channels: 3, data, format: "dicom", bitDepth: native ? bitsStored : 8, info};
+    return {width, height, channels: 3, data, format: "dicom", bitDepth: frame ? frame.bitsPerSample : bitsStored, info};
   }
 
   // 2. Modality transform: a Modality LUT Sequence if present, else Rescale Slope/Intercept.
@@ -415,8 +442,8 @@ function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed)
     if (centers.length > 1) info.windowsAvailable = centers.length;
     const explanation = strings(ds, "x00281055")[0];
     if (explanation) info.windowExplanation = explanation;
-  } else {
-    // No VOI given (or an invalid window width): stretch the frame's own value range.
+  } else if (options.voi === "min-max") {
+    // Chosen by the caller: stretch this frame's own value range (differs from image to image).
     let min = Infinity;
     let max = -Infinity;
     for (let p = 0; p < pixels; p++) {
@@ -426,6 +453,19 @@ function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed)
     }
     voi = max > min ? (x) => (x - min) / (max - min) : () => 0;
     info.voi = "min-max";
+    info.windowCenter = (min + max) / 2;
+    info.windowWidth = max - min;
+  } else {
+    // No VOI in the file (or an invalid window width): the full range the stored values can take
+    // (Bits Stored, signed or not), through the modality transform, so the same pixels map alike in
+    // every file and an 8-bit DICOM of a JPEG shows (and predicts) exactly as the JPEG does.
+    const lowStored = signed ? -(2 ** (bitsStored - 1)) : 0;
+    const highStored = signed ? 2 ** (bitsStored - 1) - 1 : 2 ** bitsStored - 1;
+    const [min, max] = modalityLut
+      ? [0, 2 ** modalityLut.bits - 1]
+      : [toModality(lowStored), toModality(highStored)].sort((a, b) => a - b) as [number, number];
+    voi = max > min ? (x) => Math.min(1, Math.max(0, (x - min) / (max - min))) : () => 0;
+    info.voi = `full range (${bitsStored} bits stored${modalityLut ? ", modality LUT" : (info.rescaleSlope !== 1 || info.rescaleIntercept !== 0) ? ", rescaled" : ""})`;
     info.windowCenter = (min + max) / 2;
     info.windowWidth = max - min;
   }
@@ -455,31 +495,49 @@ function ybrToRgb(y: number, cb: number, cr: number, max: number): number[] {
   return [y + 1.402 * (cr - half), y - 0.344136 * (cb - half) - 0.714136 * (cr - half), y + 1.772 * (cb - half)];
 }
 
-/** jpeg-js on the frame; the Photometric Interpretation says whether 3 components are YCbCr or RGB. */
-function decodeEmbeddedJpeg(frame: Uint8Array, photometric: string, transferSyntax: string) {
+/** A codec's frame, checked against what the header says. */
+function decodeFrame(codec: FrameCodec, bytes: Uint8Array, expected: ExpectedFrame, transferSyntax: string): DecodedFrame {
+  let frame: DecodedFrame;
   try {
-    return decodeJpegSamples(frame, {colorTransform: photometric.startsWith("YBR")});
+    frame = codec.decode(bytes, expected);
   } catch (error) {
-    // e.g. 12-bit JPEG Extended: name the transfer syntax and say how to convert it.
-    if (error instanceof ImageDecodeError && error.code === "unsupported") {
-      throw new ImageDecodeError(
-        "unsupported",
-        `${transferSyntaxName(transferSyntax)} (${transferSyntax}): ${error.message}; ${conversionHint(transferSyntax)}`
-      );
+    // Name the transfer syntax, so "which of my files is it" has an answer.
+    if (error instanceof ImageDecodeError) {
+      const hint = error.code === "unsupported" ? `; ${conversionHint(transferSyntax)}` : "";
+      throw new ImageDecodeError(error.code, `${transferSyntaxName(transferSyntax)} (${transferSyntax}): ${error.message}${hint}`, undefined, {cause: error.cause});
     }
     throw error;
   }
+  if (frame.width !== expected.width || frame.height !== expected.height || frame.components !== expected.samplesPerPixel) {
+    throw new ImageDecodeError(
+      "corrupt",
+      `DICOM says ${expected.width}x${expected.height}x${expected.samplesPerPixel} but its ${transferSyntaxName(transferSyntax)} (${transferSyntax}) data holds ${frame.width}x${frame.height}x${frame.components}`
+    );
+  }
+  return frame;
 }
 
-/** The compressed bytes of frame 1: all fragments for one frame, else fragments up to the first JPEG EOI. */
-function firstJpegFrame(ds: DataSet, element: Element, frames: number, bytes: Uint8Array): Uint8Array {
-  const fragments = element.fragments ?? [];
+/**
+ * The compressed bytes of frame 1: all fragments for one frame; for several frames, the Basic Offset
+ * Table when present, else one fragment for RLE (one per frame by rule), else fragments up to the
+ * first end-of-image marker (FFD9 ends JPEG, JPEG-LS and JPEG 2000 codestreams alike).
+ */
+function firstFrame(ds: DataSet, element: Element, frames: number, bytes: Uint8Array, transferSyntax: string): Uint8Array {
+  const fragments = [...(element.fragments ?? [])];
   if (!element.encapsulatedPixelData || fragments.length === 0) {
     throw new ImageDecodeError("corrupt", "DICOM declares a compressed transfer syntax but its Pixel Data is not encapsulated");
   }
   if (ds.warnings.some((w) => /missing sequence delimiter/.test(w))) {
     throw new ImageDecodeError("truncated", "DICOM file ends inside its compressed Pixel Data");
   }
+  if (frames > 1 && (element.basicOffsetTable?.length ?? 0) > 1) {
+    try {
+      return dicomParser.readEncapsulatedImageFrame(ds, element, 0);
+    } catch (error) {
+      throw wrapParserError(error);
+    }
+  }
+  if (frames > 1 && transferSyntax === "1.2.840.10008.1.2.5") fragments.splice(1);
   const parts: Uint8Array[] = [];
   for (const fragment of fragments) {
     if (fragment.position + fragment.length > bytes.length) {

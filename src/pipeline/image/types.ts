@@ -49,6 +49,11 @@ export interface DecodeOptions {
    * header before allocating (budget.ts). Default 512 MiB.
    */
   maxDecodeBytes?: number;
+  /**
+   * DICOM without a VOI LUT or window: "full-range" (default, PS3.3 C.11.2: the range the stored
+   * values can take, after rescale) or "min-max" (this image's own range, chosen explicitly).
+   */
+  voi?: "full-range" | "min-max";
 }
 
 export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;

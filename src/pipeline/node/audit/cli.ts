@@ -9,6 +9,7 @@ import type {ProgressMode} from "./progress.js";
 export const USAGE = `usage: npm run audit -- --images DIR [--labels CSV]... [--model NAME_OR_PATH] [--out DIR]
                           [--shard I/N] [--explain ${AUDIT_METHODS.join(",")}|none] [--alpha ${DEFAULT_ALPHAS.join(",")}]
        npm run audit -- --metrics-only [--out DIR]
+       npm run audit -- --report [--out DIR]
 
   --images DIR      folder walked recursively for PNG, JPEG and DICOM files
   --labels CSV      ground truth: a "path" column (relative to DIR) and one 0/1 column per finding, or a
@@ -22,14 +23,22 @@ export const USAGE = `usage: npm run audit -- --images DIR [--labels CSV]... [--
                     Batch array job or a Cloud Run job (N where the engine does not say it)
   --explain LIST    explanation methods to evaluate; default ${DEFAULT_EXPLAIN.join(",")}; "none" skips them
   --alpha LIST      Black Average Drop: percent of pixels kept; default ${DEFAULT_ALPHAS.join(",")}
+  --by LIST         subgroup metrics (AUC with bootstrap 95 % CI, sensitivity, specificity, PPV, NPV) per
+                    value of each column: a labels CSV column (sex, view, site...) or an images column
+                    (patient_sex, view_position, manufacturer...); written to the subgroups table
   --chunk N         images per committed chunk (what a kill can lose); default ${DEFAULT_CHUNK}
   --limit N         only the first N images (sorted paths, before sharding)
   --progress MODE   auto (a bar on a terminal, lines otherwise), bar, lines or none
   --workers N       run the N shards as N processes on this machine (one bar; resume with the same N)
   --metrics-only    recompute the metrics table from the tables in --out (after merging shards)
+  --report          write --out/report.html: one self-contained summary of the audit in --out
 `;
 
-export type Command = {kind: "help"} | {kind: "audit"; options: AuditOptions; workers: number} | {kind: "metrics"; out: string};
+export type Command =
+  | {kind: "help"}
+  | {kind: "audit"; options: AuditOptions; workers: number}
+  | {kind: "metrics"; out: string}
+  | {kind: "report"; out: string};
 
 const list = (text: string) => text.split(",").map((s) => s.trim()).filter(Boolean);
 
@@ -57,11 +66,13 @@ export function parseAuditArgs(argv: string[], env: Record<string, string | unde
         shard: {type: "string"},
         explain: {type: "string"},
         alpha: {type: "string"},
+        by: {type: "string"},
         chunk: {type: "string"},
         limit: {type: "string"},
         progress: {type: "string"},
         workers: {type: "string"},
         "metrics-only": {type: "boolean"},
+        report: {type: "boolean"},
         help: {type: "boolean", short: "h"}
       }
     }));
@@ -70,6 +81,7 @@ export function parseAuditArgs(argv: string[], env: Record<string, string | unde
   }
   if (values.help) return {kind: "help"};
   if (values["metrics-only"]) return {kind: "metrics", out: values.out ?? DEFAULT_OUT};
+  if (values.report) return {kind: "report", out: values.out ?? DEFAULT_OUT};
   if (!values.images) throw new AuditError(`--images DIR is required\n\n${USAGE}`);
   let shard;
   if (values.shard !== undefined) {
@@ -109,6 +121,7 @@ export function parseAuditArgs(argv: string[], env: Record<string, string | unde
       shard,
       explain,
       alphas,
+      ...(values.by === undefined ? {} : {by: list(values.by)}),
       chunkSize: positiveInteger("chunk", values.chunk),
       limit: positiveInteger("limit", values.limit),
       progress

@@ -18,7 +18,7 @@ import {analyse, type Analysis} from "../../analyse.js";
 import {loadBundle, type Bundle} from "../../bundle/load.js";
 import {usedOutputs, type ExplanationMethod} from "../../explain/index.js";
 import {drop} from "../../evaluate.js";
-import {decodeImage, readImageHeader} from "../../image/index.js";
+import {decodeImage, loadAllDicomCodecs, readImageHeader} from "../../image/index.js";
 import {ImageDecodeError, type DecodedImage} from "../../image/types.js";
 import {initBackend} from "../../wasm-backend.js";
 import {directorySource} from "../fs-source.js";
@@ -26,6 +26,8 @@ import {listHash, shardOf, walkImages, type ImageWalk, type Shard} from "./image
 import {readLabelFiles, type LabelTable} from "./labels.js";
 import {schedulerTaskId} from "./scheduler.js";
 import {computeMetrics} from "./metrics.js";
+import {imageMetadataCells} from "./image-metadata.js";
+import {checkBy, computeSubgroups, SUBGROUPS, subgroupsFile, SUBJECTS, subjectRows, subjectsFile} from "./subgroups.js";
 import {commit, duckdbVersion, HOST_TAG, ParquetStore, temporaryName, type Row} from "./parquet.js";
 import {Progress, type ProgressMode, type ProgressStream} from "./progress.js";
 import {AuditError, message} from "./errors.js";
@@ -52,6 +54,8 @@ export interface AuditOptions {
   images: string;
   /** Labels CSV files (see labels.ts for their semantics). */
   labels?: string[];
+  /** Subgroup columns for the `subgroups` table (labels CSV columns or `images` columns); see subgroups.ts. */
+  by?: string[];
   /** A bundle name in `modelsDir`, or a folder (own bundle or Chester folder). Default pediatric-pneumonia. */
   model?: string;
   /** For a Chester folder: its separate autoencoder folder. */
@@ -267,7 +271,8 @@ function processImage(ctx: Context, relative: string, rows: ChunkRows): boolean 
     status,
     entry?.oodSet ?? null,
     ...STAGES.map((s) => timings[s] ?? null),
-    performance.now() - start
+    performance.now() - start,
+    ...imageMetadataCells(image)
   ];
   const fail = (stage: string, error: unknown, code: string | null = error instanceof ImageDecodeError ? error.code : null) => {
     rows.errors.push([relative, stage, code, message(error)]);
@@ -413,6 +418,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
   // 1. The bundle.
   const folder = resolveModel(options.model ?? DEFAULT_MODEL, options.modelsDir);
   const backend = await initBackend();
+  await loadAllDicomCodecs(); // the wasm DICOM codecs, once, so each image decodes synchronously
   let bundle: Bundle;
   try {
     bundle = await loadBundle(directorySource(folder), options.ood ? {ood: directorySource(path.resolve(options.ood))} : {});
@@ -447,6 +453,13 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
         throw new AuditError(message(error));
       }
     })() : null;
+    if (options.by?.length) {
+      try {
+        checkBy(options.by, labels);
+      } catch (error) {
+        throw new AuditError(message(error));
+      }
+    }
 
     // 4. The output folder: same configuration as any earlier run into it, one process per shard.
     const config: AuditConfig = {
@@ -561,6 +574,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
       }
       const complete = completedShards(out, shard.count).length === shard.count;
       if (complete) await writeMetrics(out, store);
+      if (labels) await store.write(SUBJECTS, subjectRows(labels, findings, root, listed), subjectsFile(out));
+      if (complete && options.by?.length) {
+        await store.write(SUBGROUPS, await computeSubgroups(store, out, options.by, findings, config.operatingPoints), subgroupsFile(out));
+      }
       else say(`${label} done; the metrics table is written when all ${shard.count} shards are done (or run with --metrics-only after merging them)`);
       say(`${label}: ${done} images in ${wallSeconds.toFixed(1)} s (${imagesPerSecond.toFixed(2)} images/s), ${errors} errors; tables in ${out}`);
       return {
