@@ -32,6 +32,8 @@ export class AnalysisWorker {
   private next = 1;
   private pending = new Map<number, Pending>();
   private crashed: Error | null = null;
+  /** The backend the worker runs on, and how it was chosen. */
+  backend: WorkerBackend | null = null;
 
   constructor(url: string) {
     this.worker = new Worker(url, {type: "module", name: "cxr-analysis"});
@@ -87,14 +89,38 @@ function specOf(choice: ModelChoice): ModelSpec {
   return {kind: "url", model: choice.model, ood: choice.ood, base: location.href};
 }
 
+const BACKEND_KEY = "cxr-workbench-worker-backend";
+
+function remembered(): WorkerBackend | null {
+  try {
+    return JSON.parse(sessionStorage.getItem(BACKEND_KEY) ?? "null");
+  } catch {
+    return null;
+  }
+}
+
+function remember(backend: WorkerBackend): void {
+  try {
+    sessionStorage.setItem(BACKEND_KEY, JSON.stringify(backend));
+  } catch {
+    // Storage refused: the next page measures again.
+  }
+}
+
 /** Starts an analysis worker on the fastest backend it measures (or the one forced in `prefer`). */
-export async function startAnalysisWorker({prefer = ["wasm", "webgl"], onProgress}: {prefer?: BackendName[]; onProgress?: (text: string, fraction?: number) => void} = {}): Promise<AnalysisWorker> {
+export async function startAnalysisWorker({prefer, onProgress}: {prefer?: BackendName[]; onProgress?: (text: string, fraction?: number) => void} = {}): Promise<AnalysisWorker> {
   const worker = new AnalysisWorker(absolute(await WORKER_SCRIPT.url()));
-  onProgress?.("Starting the analysis worker and measuring its TF.js backends");
+  // The measurement is made once per browser session: later pages start on its winner at once
+  // (WebGL's probe alone compiles shaders for a second or more where there is no GPU).
+  const measured = remembered();
+  const candidates: BackendName[] = prefer ?? (measured ? [measured.name] : ["wasm", "webgl"]);
+  onProgress?.(measured && !prefer ? `Starting the analysis worker on ${measured.name} (measured earlier in this session)` : "Starting the analysis worker and measuring its TF.js backends");
   const wasmPaths = Object.fromEntries(Object.entries(WASM_FILES).map(([name, href]) => [name, absolute(href)]));
   const codecWasm = Object.fromEntries(Object.entries(DICOM_CODEC_WASM).map(([name, href]) => [name, absolute(href)]));
   try {
-    await worker.call<WorkerBackend>("init", [{wasmPaths, codecWasm, prefer}]);
+    const backend = await worker.call<WorkerBackend>("init", [{wasmPaths, codecWasm, prefer: candidates}]);
+    if (!prefer && !measured) remember(backend);
+    worker.backend = measured && !prefer ? {...measured, reason: `${measured.reason}; measured earlier in this session`} : backend;
   } catch (error) {
     worker.terminate();
     throw error;
@@ -112,6 +138,7 @@ export async function loadRemoteModel(choice: ModelChoice, onProgress: (text: st
     const info = await worker.call<WorkerModelInfo>("loadModel", [specOf(choice)], onProgress);
     return {
       ...info,
+      backend: worker.backend ?? info.backend,
       worker,
       analyse: (bytes, name, options = {}) => {
         const {displaySize, ...rest} = options;
