@@ -25,7 +25,7 @@ export function findingCalls(analysis: {predictions: Prediction[] | null; userTh
   const predictions = analysis.predictions ?? [];
   const positives = predictions.filter((p) => p.raw >= p.operatingPoint);
   const mine = new Set(analysis.userThresholds?.findings ?? []);
-  return html`<details id="finding-calls" ?open=${predictions.length <= 3}><summary>${positives.length ? html`Called positive: <b>${positives.map((p) => p.label).join(", ")}</b>` : "No finding called positive"} (each at its threshold)</summary>
+  return html`<details id="finding-calls" open=${predictions.length <= 3}><summary>${positives.length ? html`Called positive: <b>${positives.map((p) => p.label).join(", ")}</b>` : "No finding called positive"} (each at its threshold)</summary>
     <ul>${predictions.map((p) => html`<li data-finding=${p.label} data-call=${p.raw >= p.operatingPoint ? "positive" : "negative"} data-calibrated=${p.calibrated} data-raw=${p.raw}>
       ${p.label}: <b>${p.raw >= p.operatingPoint ? "positive" : "negative"}</b>, raw output ${p.raw.toFixed(4)} ${p.raw >= p.operatingPoint ? "≥" : "<"} threshold ${p.operatingPoint.toPrecision(3)}${mine.has(p.label) ? " (yours)" : " (the card's operating point)"}; calibrated ${p.calibrated.toFixed(3)}</li>`)}</ul></details>`;
 }

@@ -61,7 +61,7 @@ export function verdictOf(text: string): "in" | "out" | null {
 /** The text of the Analyse page's call for a finding: "positive" or "negative". */
 export async function findingCall(page: Page, finding: string): Promise<{call: string; calibrated: number}> {
   const line = page.locator(`#finding-calls [data-finding="${finding}"]`);
-  await line.waitFor({timeout: 180_000});
+  await line.waitFor({state: "attached", timeout: 180_000});
   return {call: (await line.getAttribute("data-call"))!, calibrated: Number(await line.getAttribute("data-calibrated"))};
 }
 
