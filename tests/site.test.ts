@@ -208,6 +208,7 @@ describe("the workbench as one tool", {timeout: 900_000}, () => {
     await page.getByLabel("Open images").setInputFiles(upload);
     await page.getByRole("heading", {name}).waitFor({timeout: 300_000});
     const verdictText = await page.locator(".verdict").innerText();
+    const scoresText = await page.locator("table.ood-scores").first().innerText();
     const verdict = verdictOf(verdictText)!;
     expect(verdict).not.toBeNull();
     const longest: Record<string, number> = {analyse: await longestTask(page)};
@@ -241,7 +242,7 @@ describe("the workbench as one tool", {timeout: 900_000}, () => {
     expect(await page.locator("#thresholds-in-use").innerText()).toMatch(/Your thresholds are in use/);
 
     // A gate set on Out-of-distribution (SSIM above this image's) rejects it on Analyse.
-    const ssim = Number(verdictText.match(/SSIM ([\d.]+)/)![1]);
+    const ssim = Number(scoresText.match(/(?:^|\n)ssim\s+([\d.]+)/)![1]);
     await goTo(page, "ood");
     const gateBox = page.getByRole("spinbutton", {name: /Threshold on SSIM/});
     await gateBox.waitFor({timeout: 120_000});

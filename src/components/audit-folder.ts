@@ -137,6 +137,20 @@ export function unionSql(target: string, parts: {staging: string; partitions: Re
   return `CREATE TABLE ${target} AS ${selects.join(" UNION ALL BY NAME ")}`;
 }
 
+/**
+ * A column whose every value is NULL in every part can be lost on the way from Parquet to Arrow
+ * (it arrives with no type); an audit table gets it back, typed and NULL, from the audit's schema,
+ * so the table has the columns the CLI's read_parquet gives.
+ */
+async function addMissingColumns(database: Database, schema: string, name: string): Promise<void> {
+  const known = ALL_TABLES.find((t) => t.name === name);
+  if (!known) return;
+  const result = await database.connection.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = '${schema.replaceAll("'", "''")}' AND table_name = '${name.replaceAll("'", "''")}'`);
+  const present = new Set(result.toArray().map((r) => String((r as {column_name: string}).column_name)));
+  for (const [column, type] of known.columns)
+    if (!present.has(column)) await database.connection.query(`ALTER TABLE "${schema}"."${name}" ADD COLUMN "${column}" ${type}`);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Reading files into DuckDB
 
@@ -211,6 +225,7 @@ async function createUnion(database: Database, schema: string, name: string, par
     }
     if (!stagedParts.length) return undefined;
     await database.connection.query(unionSql(`"${schema}"."${name}"`, stagedParts));
+    await addMissingColumns(database, schema, name);
     database.tables.set(`${schema}.${name}`, from);
   } finally {
     await dropStaged(database, stagedParts.map((p) => p.staging));
