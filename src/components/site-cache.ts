@@ -15,16 +15,21 @@ export interface FetchProgress {
 const DB_NAME = "cxr-workbench-models";
 const STORE = "files";
 
-function openDatabase(): Promise<IDBDatabase | null> {
+/**
+ * An IndexedDB database with one object store, or null where the browser refuses storage (private
+ * windows): callers then work uncached, never fail.
+ */
+export function openStore(name: string, store: string): Promise<IDBDatabase | null> {
   if (typeof indexedDB === "undefined") return Promise.resolve(null);
   return new Promise((resolve) => {
-    const request = indexedDB.open(DB_NAME, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+    const request = indexedDB.open(name, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore(store);
     request.onsuccess = () => resolve(request.result);
-    // Private windows may refuse storage: loading still works, only uncached.
     request.onerror = () => resolve(null);
   });
 }
+
+const openDatabase = () => openStore(DB_NAME, STORE);
 
 function cached(db: IDBDatabase | null, key: string): Promise<Uint8Array | null> {
   if (!db) return Promise.resolve(null);
@@ -97,12 +102,7 @@ const RESULTS = "cxr-workbench-results";
  * shows it at once. A null or undefined result (work cancelled) is not kept.
  */
 export async function cachedComputation<T>(key: string, compute: () => Promise<T>): Promise<T> {
-  const db = typeof indexedDB === "undefined" ? null : await new Promise<IDBDatabase | null>((resolve) => {
-    const request = indexedDB.open(RESULTS, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore("results");
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => resolve(null);
-  });
+  const db = await openStore(RESULTS, "results");
   if (db) {
     const hit = await new Promise<T | undefined>((resolve) => {
       const request = db.transaction("results").objectStore("results").get(key);

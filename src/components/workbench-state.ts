@@ -17,6 +17,8 @@ import {
   type WorkbenchState
 } from "./workbench-params.js";
 
+import {openStore} from "./site-cache.js";
+
 export * from "./workbench-params.js";
 
 const STORAGE_KEY = "cxr-workbench-state";
@@ -106,15 +108,7 @@ if (typeof document !== "undefined") {
 // ---------------------------------------------------------------------------------------------
 // Uploaded images: bytes in IndexedDB, keyed by an id; only the id and the name go in the state.
 
-function openUploads(): Promise<IDBDatabase | null> {
-  if (typeof indexedDB === "undefined") return Promise.resolve(null);
-  return new Promise((resolve) => {
-    const request = indexedDB.open(DB_NAME, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => resolve(null);
-  });
-}
+const openUploads = () => openStore(DB_NAME, STORE);
 
 function requestDone<T>(request: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
