@@ -78,3 +78,33 @@ export function probeBackend(): number {
   return times.sort((a, b) => a - b)[1]!;
 }
 
+
+/** A backend chosen by measurement: its name, each candidate's probe time, and why, in words. */
+export interface MeasuredBackend {
+  name: BackendName;
+  probeMs: Partial<Record<BackendName, number>>;
+  reason: string;
+}
+
+/**
+ * Starts each candidate with `start` (which must resolve to the backend now in use), times
+ * probeBackend() on it, and leaves the fastest running (cpu when none starts). Chosen by
+ * measurement, not by name: WebGL without a GPU is a software renderer many times slower than wasm.
+ */
+export async function fastestBackend(candidates: BackendName[], start: (name: BackendName) => Promise<BackendName>): Promise<MeasuredBackend> {
+  const probeMs: Partial<Record<BackendName, number>> = {};
+  const failures: string[] = [];
+  for (const name of candidates) {
+    try {
+      if ((await start(name)) === name) probeMs[name] = probeBackend();
+    } catch (error) {
+      // A backend that cannot start is simply not a candidate; say why.
+      failures.push(`${name}: ${(error as Error).message}`);
+    }
+  }
+  const ranked = (Object.entries(probeMs) as [BackendName, number][]).sort((a, b) => a[1] - b[1]);
+  const name = ranked[0]?.[0] ?? (await start("cpu"));
+  await start(name);
+  const reason = ranked.length > 1 ? `fastest by measurement (${ranked.map(([n, ms]) => `${n} ${ms.toFixed(1)} ms`).join(", ")})` : ranked.length ? "the only backend that started" : "no accelerated backend started";
+  return {name, probeMs, reason: reason + (failures.length ? `; ${failures.join("; ")}` : "")};
+}

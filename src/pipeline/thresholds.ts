@@ -8,7 +8,7 @@
 import type {Analysis, Prediction} from "./analyse.js";
 import {calibrate} from "./calibration.js";
 import type {GateScoreName, OodDecision} from "./bundle/card.js";
-import {GATE_SCORE_HIGHER_IS_OUT} from "./ood.js";
+import {GATE_SCORE_HIGHER_IS_OUT, isInDistribution} from "./ood.js";
 
 export interface UserThresholds {
   /** A score of the OOD result and its cutoff; its direction is the card's for that score, or the score's natural one. */
@@ -40,10 +40,9 @@ export function applyThresholds(analysis: Analysis, thresholds: UserThresholds |
   if (thresholds?.gate && thresholds.gate.score in scores && Number.isFinite(thresholds.gate.cutoff)) {
     const current = gate?.decision ?? ood?.decision ?? null;
     const decision = userDecision(thresholds.gate, current, options.cardDecisions);
-    const value = scores[decision.score]!;
     // The pixel check (blank, noise) still refuses whatever the threshold.
     const checked = gate ? gate.check.ok : true;
-    const inDistribution = checked && (decision.inDistributionWhen === "above" ? value > decision.threshold : value < decision.threshold);
+    const inDistribution = checked && isInDistribution(scores, decision);
     if (gate) gate = {...gate, decision, inDistribution};
     if (ood) ood = {...ood, decision, inDistribution};
     userThresholds.gate = !current || decision.score !== current.score || decision.threshold !== current.threshold;

@@ -9,7 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import {analyse, type AnalyseOptions} from "../pipeline/analyse.js";
-import {probeBackend, type BackendName} from "../pipeline/backend.js";
+import {fastestBackend, type BackendName} from "../pipeline/backend.js";
 import {loadBundle, type Bundle} from "../pipeline/bundle/load.js";
 import {decodePack, packSource} from "../pipeline/bundle/pack.js";
 import {folderSources, sameOriginUrl} from "../pipeline/bundle/folder-source.js";
@@ -37,21 +37,8 @@ async function init({wasmPaths, codecWasm = {}, prefer}: {wasmPaths: Record<stri
     if (!url) throw new Error(`no served copy of the codec file ${fileName}`);
     return url;
   });
-  // The fastest backend that starts here, by a short measurement (as the pages did before).
-  const probeMs: Partial<Record<BackendName, number>> = {};
-  const failures: string[] = [];
-  for (const name of prefer) {
-    try {
-      if ((await initBackend({prefer: [name], wasmPaths})) === name) probeMs[name] = probeBackend();
-    } catch (error) {
-      failures.push(`${name}: ${(error as Error).message}`);
-    }
-  }
-  const ranked = (Object.entries(probeMs) as [BackendName, number][]).sort((a, b) => a[1] - b[1]);
-  const name = ranked[0]?.[0] ?? (await initBackend({prefer: ["cpu"]}));
-  await initBackend({prefer: [name], wasmPaths});
-  const reason = ranked.length > 1 ? `fastest by measurement in the worker (${ranked.map(([n, ms]) => `${n} ${ms.toFixed(1)} ms`).join(", ")})` : ranked.length ? "the only backend that started in the worker" : "no accelerated backend started";
-  backend = {name, probeMs, reason: reason + (failures.length ? `; ${failures.join("; ")}` : "")};
+  // The fastest backend that starts here, by a short measurement.
+  backend = await fastestBackend(prefer, (name) => initBackend({prefer: [name], wasmPaths}));
   return backend;
 }
 
