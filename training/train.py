@@ -25,6 +25,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(__file__))
 from export import export_densenet, export_vae, float16_exact, parity_fixture  # noqa: E402
 from models import ConvVAE, densenet_grey  # noqa: E402
+from init_from import folder_sha256, freeze_batchnorm, load_exported_densenet  # noqa: E402
 from ood_ssim import ssim  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -88,6 +89,33 @@ def squashed_flags(rows, data):
     if os.path.exists(path):
         sizes = {os.path.join("cxr-peds", r["path"]): r.get("original_size", "") for r in read_csv(path)}
     return torch.tensor([1.0 if sizes.get(p) == "224x224" else 0.0 for p, _, _ in rows])
+
+
+def source_resolutions(rows, data):
+    """Each row's source resolution (cxr-nih's resolution column: 64 for the 64 px source), 0 where
+    unknown. Pooled AUCs over mixed sources reward telling blurry upscaled images from sharp ones."""
+    path = os.path.join(data, "cxr-nih/labels.csv")
+    known = {}
+    if os.path.exists(path):
+        known = {os.path.join("cxr-nih", r["path"]): float(r.get("resolution") or 0) for r in read_csv(path)}
+    return torch.tensor([known.get(p, 0.0) for p, _, _ in rows])
+
+
+def degrade_sharp(x, resolutions, share, generator):
+    """With probability `share`, a sharp image (source resolution 0 or >= its size) is reduced to the
+    lowest source resolution present and brought back with the pipeline's own bilinear upsampling, so
+    blur carries no label information: the model cannot win by telling sources apart."""
+    low = resolutions[(resolutions > 0) & (resolutions < x.shape[-1])]
+    if share <= 0 or len(low) == 0:
+        return x
+    target = int(low.min())
+    sharp = (resolutions == 0) | (resolutions >= x.shape[-1])
+    pick = sharp & (torch.rand(len(x), generator=generator) < share)
+    if pick.any():
+        small = F.interpolate(x[pick], size=(target, target), mode="area")
+        x = x.clone()
+        x[pick] = F.interpolate(small, size=x.shape[-2:], mode="bilinear", align_corners=False)
+    return x
 
 
 def preprocess(path, size):
@@ -208,18 +236,35 @@ def train(bundle, part, args):
     y_train = torch.tensor([r[1] for r in train_rows]) if part == "classifier" else None
     y_val = np.array([r[1] for r in val_rows]) if part == "classifier" else None
     squashed = squashed_flags(train_rows, data)
+    resolutions = source_resolutions(train_rows, data)
 
+    init = None
     if part == "classifier":
         model = densenet_grey(len(config["labels"]))
         epochs = args.epochs or config["epochs"]
+        if args.init_from:
+            # Fine-tuning an exported bundle (e.g. the 128 px one at 224 px): its batch-norms come back
+            # as fixed affines and stay frozen (see init_from.py).
+            load_exported_densenet(model, args.init_from)
+            init = {"folder": os.path.relpath(os.path.abspath(args.init_from), ROOT), "sha256": folder_sha256(args.init_from)}
+            try:
+                with open(os.path.join(os.path.dirname(os.path.abspath(args.init_from)), "classifier-training.json")) as f:
+                    earlier = json.load(f)["training"]
+                init.update({"inputSize": earlier.get("inputSize"), "command": earlier.get("command"),
+                             "epochs": earlier.get("epochs"), "wallSeconds": earlier.get("wallSeconds"),
+                             "bestValidation": earlier.get("bestValidation")})
+            except (OSError, KeyError, ValueError):
+                pass
+            log(logfile, f"initialised from {init['folder']} (sha256 {init['sha256'][:12]}), batch-norms frozen")
     else:
         model = ConvVAE(latent=args.latent, width=32)
         epochs = args.epochs or config["ood_epochs"]
     model.to(device)
     batch = config["batch"] if part == "classifier" else 64
     steps_per_epoch = max(1, len(train_rows) // batch)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config["lr"], weight_decay=1e-4)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config["lr"], total_steps=epochs * steps_per_epoch, pct_start=0.15)
+    lr = args.lr or config["lr"]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch, pct_start=0.15)
     generator = torch.Generator().manual_seed(0)
     state = {"epoch": 0, "best": -float("inf"), "seconds": 0.0, "history": []}
     checkpoint = os.path.join(run, f"{part}-checkpoint.pt")
@@ -230,13 +275,17 @@ def train(bundle, part, args):
         scheduler.load_state_dict(saved["scheduler"])
         generator.set_state(saved["generator"])
         state = saved["state"]
+        init = state.get("init", init)  # the record of the start, even if that folder changed since
         where = f"step {state['partial']['step']} of epoch {state['epoch'] + 1}" if state.get("partial") else f"epoch {state['epoch']}"
         log(logfile, f"resumed after {where} (best {state['best']:.4f})")
 
+    state["init"] = init
     for epoch in range(state["epoch"], 0 if args.export_only else epochs):
         state["hardware"] = hardware()  # what trained it, whatever later re-exports run on
         start = time.time()
         model.train()
+        if init:
+            freeze_batchnorm(model)
         partial = state.pop("partial", None)
         if partial:
             # Resuming inside an epoch (a CPU epoch at 224 px takes about half an hour): the same
@@ -252,7 +301,10 @@ def train(bundle, part, args):
                 save_checkpoint(checkpoint, model, optimizer, scheduler, generator, state)
                 del state["partial"]
             index = order[step * batch:(step + 1) * batch]
-            x = augment(x_train[index], generator, args.augment, squashed[index]).to(device)
+            x = x_train[index]
+            if args.degrade_sharp:
+                x = degrade_sharp(x, resolutions[index], args.degrade_sharp, generator)
+            x = augment(x, generator, args.augment, squashed[index]).to(device)
             if part == "classifier":
                 target = y_train[index].to(device)
                 if args.label_smoothing:
@@ -286,9 +338,11 @@ def train(bundle, part, args):
         state["seconds"] += time.time() - start
         state["epoch"] = epoch + 1
         state["history"].append({"epoch": epoch + 1, "loss": total / steps_per_epoch, "score": score})
-        if score > state["best"]:
-            state["best"] = score
-            torch.save(model.state_dict(), os.path.join(run, f"{part}-best.pt"))
+        best_path = os.path.join(run, f"{part}-best.pt")
+        # NaN (no positives in a tiny smoke-test split) still leaves a model to export.
+        if score > state["best"] or (np.isnan(score) and not os.path.exists(best_path)):
+            state["best"] = max(score, state["best"]) if not np.isnan(score) else state["best"]
+            torch.save(model.state_dict(), best_path)
         save_checkpoint(checkpoint, model, optimizer, scheduler, generator, state)
         log(logfile, f"epoch {epoch + 1}/{epochs} loss {total / steps_per_epoch:.4f} {note} ({time.time() - start:.0f} s)")
 
@@ -304,6 +358,8 @@ def train(bundle, part, args):
         "torch": torch.__version__, "seed": 0, "weights": "float32" if args.float32 else "float16", "selectedBy": "best validation " + ("mean AUC" if part == "classifier" else "SSIM" if args.ssim_weight else "L1"),
         "bestValidation": state["best"] if part == "classifier" or args.ssim_weight else -state["best"], "history": state["history"],
     }
+    if init:
+        training["initialisedFrom"] = init
     # float16 halves the bundle (DenseNet-121: 28 -> 14 MB). The model is rounded in PyTorch first,
     # so the parity fixture is the shipped model's output; the rounding's own effect is recorded.
     deployed = model if args.float32 else float16_exact(model)
@@ -361,6 +417,12 @@ def options_of(part, args):
             out.append(f"--label-smoothing {args.label_smoothing:g}")
         if args.size:
             out.append(f"--size {args.size}")
+        if args.init_from:
+            out.append(f"--init-from {os.path.relpath(os.path.abspath(args.init_from), ROOT)}")
+        if args.lr:
+            out.append(f"--lr {args.lr:g}")
+        if args.degrade_sharp:
+            out.append(f"--degrade-sharp {args.degrade_sharp:g}")
     else:
         if args.augment != "light":
             out.append(f"--augment {args.augment}")
@@ -392,6 +454,9 @@ if __name__ == "__main__":
     parser.add_argument("--label-smoothing", type=float, default=0.0, help="classifier targets pulled toward 0.5 by this share")
     parser.add_argument("--size", type=int, help="classifier input size (default 224: DenseNet-121's 7 x 7 CAM grid, as Chester and CheXNet)")
     parser.add_argument("--checkpoint-steps", type=int, default=50, help="also checkpoint inside an epoch every N steps (0: only at epoch ends)")
+    parser.add_argument("--init-from", help="classifier: start from an exported classifier folder (models/<bundle>/classifier), batch-norms frozen")
+    parser.add_argument("--lr", type=float, help="peak learning rate of the one-cycle schedule (default: the bundle's)")
+    parser.add_argument("--degrade-sharp", type=float, default=0.0, help="classifier: share of sharp images reduced to the lowest source resolution and upsampled back, each step (mixed-resolution data)")
     parser.add_argument("--limit", type=int, help="use only the first N images of each split (smoke tests)")
     parser.add_argument("--workdir", default=ROOT, help="where training/runs and models go (smoke tests)")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("TRAIN_THREADS", "2")))
