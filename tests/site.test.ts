@@ -193,8 +193,7 @@ describe("the Analyse page", {timeout: 600_000}, () => {
 });
 
 describe("the workbench as one tool", {timeout: 900_000}, () => {
-  // Skipped: passes against `npm start` (stop 17) but failed once on the built site in the last fresh-clone run, reason not yet read; see the closing note.
-  it.skip("carries an uploaded image through every page with the same verdict; thresholds set on Prediction and Out-of-distribution decide on Analyse; a reload keeps it all", async () => {
+  it("carries an uploaded image through every page with the same verdict; thresholds set on Prediction and Out-of-distribution decide on Analyse; a reload keeps it all", async () => {
     // A holdout-like image: a test-split radiograph that is not among the bundled samples, under a new name.
     const folder = path.join(DATA_ROOT, "cxr-peds/test/PNEUMONIA");
     const upload = path.join(work, "holdout-chest.jpeg");
@@ -254,6 +253,20 @@ describe("the workbench as one tool", {timeout: 900_000}, () => {
     await goTo(page, "index");
     await page.getByRole("heading", {name}).waitFor({timeout: 300_000});
     expect(verdictOf(await page.locator(".verdict").innerText())).toBe("out");
+
+    // The SQL page has both thresholds as tables, and its presets decide with them.
+    await goTo(page, "sql");
+    const mine = page.locator("#my-thresholds");
+    await mine.waitFor({timeout: 300_000});
+    expect(await mine.innerText()).toMatch(/my_thresholds.*1 finding.*my_gate.*ssim at/s);
+    await page.getByLabel("SQL query").fill("SELECT finding, threshold = " + flipped + " AS same FROM my_thresholds");
+    await page.getByLabel("SQL query").press("Control+Enter");
+    await page.getByText(/^1 row in \d+ ms/).waitFor({timeout: 300_000});
+    expect(await page.locator(".sql-result tbody td").allTextContents()).toEqual(expect.arrayContaining(["Pneumonia", "true"]));
+    await page.getByLabel("Preset query").selectOption({label: "Calls at your thresholds (set on Prediction; the card's operating point elsewhere)"});
+    await expect.poll(() => page.locator(".sql-result thead").innerText(), {timeout: 300_000}).toMatch(/yours/);
+    await goTo(page, "index");
+    await page.getByRole("heading", {name}).waitFor({timeout: 300_000});
 
     // A reload keeps the image (from IndexedDB), the model and both thresholds (address and session).
     await page.reload();
