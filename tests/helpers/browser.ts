@@ -132,6 +132,10 @@ export async function serveStatic(routes: Routes, options: ServeOptions = {}): P
     if (target?.file && existsSync(target.file) && statSync(target.file).isFile()) {
       return finish(200, mimeType(target.file), readFileSync(target.file));
     }
+    // A folder serves its index.html, as every static server does (the built site's links to the
+    // Analyse page are "./").
+    const index = target?.file && path.join(target.file, "index.html");
+    if (index && pathname.endsWith("/") && existsSync(index) && statSync(index).isFile()) return finish(200, mimeType(index), readFileSync(index));
     return finish(404, "text/plain", `not found: ${pathname}`);
   };
   const server = createServer(handle);
