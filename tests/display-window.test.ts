@@ -9,7 +9,7 @@ import {mkdtempSync, readFileSync, rmSync} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {afterAll, describe, expect, it} from "vitest";
-import {fullRangeWindow, reduceGrey, unitValue, viewImageOf, windowLut, type ViewImage} from "../src/pipeline/display-window.js";
+import {fullRangeWindow, reduceGrey, unitValue, viewImageOf, windowLut, type DisplayWindow, type ViewImage} from "../src/pipeline/display-window.js";
 import {decodeImage} from "../src/pipeline/image/index.js";
 import type {DecodedImage} from "../src/pipeline/image/types.js";
 import {el, greyImage, writeDicom} from "./helpers/dicom-writer.js";
@@ -25,7 +25,7 @@ function run(tool: string, ...args: string[]) {
 }
 
 /** The viewer's grey levels at a window. */
-const shown = (view: ViewImage, window = view.start) => {
+const shown = (view: ViewImage, window: DisplayWindow = view.start) => {
   const lut = windowLut(view, window);
   return Array.from(view.values, (q) => lut[q]!);
 };

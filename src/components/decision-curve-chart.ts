@@ -67,7 +67,11 @@ export function decisionCurveChart(series: DecisionCurveSeries[], options: Decis
           ]
         : []),
       Plot.dot(markers, {x: "threshold", y: "netBenefit", r: 5, fill: "black", stroke: "white", title: "label"}),
-      Plot.text(markers, {x: "threshold", y: "netBenefit", text: "label", dx: 8, dy: -10, textAnchor: "start", fontSize: 11, stroke: "white", strokeWidth: 3, fill: "black"})
+      // Labels of points near the right edge go to their left, so they stay inside the chart.
+      Plot.text(markers, {x: "threshold", y: "netBenefit", text: "label", dx: 8, dy: -10, textAnchor: "start", fontSize: 11, stroke: "white", strokeWidth: 3, fill: "black",
+        filter: (m: DecisionCurveMarker) => m.threshold <= (log ? 0.15 : 0.6)}),
+      Plot.text(markers, {x: "threshold", y: "netBenefit", text: "label", dx: -8, dy: -10, textAnchor: "end", fontSize: 11, stroke: "white", strokeWidth: 3, fill: "black",
+        filter: (m: DecisionCurveMarker) => m.threshold > (log ? 0.15 : 0.6)})
     ]
   }) as HTMLElement | SVGElement;
   chart.classList.add("decision-curve-chart");
