@@ -240,7 +240,9 @@ export function imageViewer(view: ViewImage, options: ImageViewerOptions = {}): 
     event.preventDefault();
     setZoom(zoom * 1.15 ** (-event.deltaY / 100), cx, cy, canvasPoint(event));
   }, {passive: false});
-  canvas.addEventListener("keydown", (event) => {
+  // Keys work wherever the focus is in the viewer (the image or its buttons), except in its boxes and sliders.
+  node.addEventListener("keydown", (event) => {
+    if ((event.target as HTMLElement).tagName === "INPUT" || event.ctrlKey || event.metaKey || event.altKey) return;
     const stepX = view.width / (8 * zoom);
     const stepY = view.height / (8 * zoom);
     const key = event.key;
