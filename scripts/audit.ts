@@ -1,6 +1,8 @@
 /**
  * npm run audit -- --images DIR [--labels CSV] [--model NAME_OR_PATH] [--out DIR] [--shard I/N]
  *                  [--explain saliency,cam,gradcam,gradcampp] [--alpha 5,10,20,40] [--workers N]
+ *                  [--recalibration FILE]
+ * npm run audit -- --fit-recalibration METHOD [--out DIR]
  *
  * Runs a model bundle over a folder of images into Parquet tables (images, predictions, ood,
  * explanations, errors, metrics, run). Resumable and shardable: see README.md, "Batch audit".
@@ -8,6 +10,7 @@
  */
 import {AuditError, parseAuditArgs, runAudit, USAGE, writeMetrics} from "../src/pipeline/node/audit/index.js";
 import {writeReport} from "../src/pipeline/node/audit/report.js";
+import {fitFromAudit} from "../src/pipeline/node/audit/recalibration.js";
 import {runWorkers, type WorkerMessage} from "../src/pipeline/node/audit/workers.js";
 
 try {
@@ -19,6 +22,12 @@ try {
     console.error(`metrics: ${rows} rows written to ${command.out}/metrics/metrics.parquet`);
   } else if (command.kind === "report") {
     console.error(`report: ${await writeReport(command.out)}`);
+  } else if (command.kind === "fit-recalibration") {
+    const {file, recalibration, skipped} = await fitFromAudit(command.out, command.method);
+    if (skipped.length) console.error(`not fitted (a class is missing): ${skipped.join("; ")}`);
+    for (const [finding, f] of Object.entries(recalibration.findings))
+      console.error(`${finding}: ECE ${f.before.ece.toFixed(4)} -> ${f.after.ece.toFixed(4)}, Brier ${f.before.brier.toFixed(4)} -> ${f.after.brier.toFixed(4)} (on the data it was fitted on)`);
+    console.error(`recalibration: ${file}`);
   } else if (command.workers > 1) {
     await runWorkers(process.argv.slice(2), command.workers, {out: command.options.out, progress: command.options.progress});
   } else {

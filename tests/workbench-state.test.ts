@@ -35,6 +35,13 @@ describe("the workbench state in an address", () => {
     expect(params.get("sql")).toBe("1");
   });
 
+  it("never puts a recalibration file in the address; the remembered one per model is kept, a malformed one dropped", () => {
+    const state: WorkbenchState = {...EMPTY_STATE, model: {kind: "site", name: "nih-chestxray14"}, recalibrations: {"nih-chestxray14": {id: "r1", name: "hospital-platt.json"}}};
+    expect(stateToParams(state).toString()).not.toMatch(/r1|hospital|recalibration/);
+    const merged = mergeState({recalibrations: {"nih-chestxray14": {id: "r1", name: "hospital-platt.json"}, other: {id: 3}}} as never, stateFromParams(new URLSearchParams("bundle=nih-chestxray14")));
+    expect(merged.recalibrations).toEqual({"nih-chestxray14": {id: "r1", name: "hospital-platt.json"}});
+  });
+
   it("lets the address win over the remembered state, and drops malformed remembered values", () => {
     const remembered = {model: {kind: "site", name: "pediatric-pneumonia"}, images: [{kind: "upload", id: "x", name: "a.png"}, {kind: "bogus"}], current: 7, resize: "squash", projector: "yes"} as never;
     const merged = mergeState(remembered, stateFromParams(new URLSearchParams("bundle=nih-chestxray14&thr=Effusion:0.3,Bad:2,Nope")));

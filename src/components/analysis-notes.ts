@@ -19,7 +19,7 @@ export function dicomWindowNote(decoded: Omit<DecodedImage, "data">): HTMLElemen
       : "";
   return html`<p class="note" id="dicom-window">This DICOM was turned into grey levels through <b>${voi}</b>${window}${decoded.info.inverted ? ", then inverted (MONOCHROME1)" : ""}.
     ${why} A JPEG or PNG of the same X-ray was windowed by whatever exported it, so its grey levels, and so the model's input and
-    predictions, can differ a little from this one's.</p>`;
+    predictions, can differ a little from this one's. The viewer below starts at this window; changing it there is for looking only.</p>`;
 }
 
 interface CardOodSet {

@@ -1,8 +1,8 @@
 /**
  * The workbench state that travels in a page's address: pure functions (no DOM, no storage), so
  * they are unit-tested in Node. Everything that fits in a URL goes there, so a link or a reload
- * restores the view; uploaded images never do (they live in this browser's IndexedDB and are
- * named in sessionStorage only).
+ * restores the view; uploaded images and recalibration files never do (they live in this
+ * browser's IndexedDB and are named in sessionStorage only).
  */
 
 export type ResizeChoice = "crop" | "stretch";
@@ -23,6 +23,12 @@ export type ModelRef = {kind: "site"; name: string} | {kind: "url"; model: strin
 
 export type ImageRef = {kind: "sample"; path: string; name: string} | {kind: "upload"; id: string; name: string};
 
+/** A recalibration file the user opened: its text lives in this browser's IndexedDB, under `id`. */
+export interface RecalibrationRef {
+  id: string;
+  name: string;
+}
+
 export interface WorkbenchState {
   model: ModelRef | null;
   /** Every image the user opened or picked, in order; `current` indexes the one shown. */
@@ -32,6 +38,8 @@ export interface WorkbenchState {
   resize: ResizeChoice | null;
   /** Per model key (modelKey()): thresholds set on any page apply on every page. */
   thresholds: Record<string, ModelThresholds>;
+  /** Per model key: the recalibration file applied on top of that model's outputs (never in the address). */
+  recalibrations: Record<string, RecalibrationRef>;
   backend: string | null;
   projector: boolean;
 }
@@ -43,6 +51,7 @@ export const EMPTY_STATE: WorkbenchState = {
   finding: null,
   resize: null,
   thresholds: {},
+  recalibrations: {},
   backend: null,
   projector: false
 };
@@ -167,6 +176,10 @@ function sanitise(value: Partial<WorkbenchState>): Partial<WorkbenchState> {
   if (typeof value.finding === "string") out.finding = value.finding;
   if (value.resize === "crop" || value.resize === "stretch") out.resize = value.resize;
   if (value.thresholds && typeof value.thresholds === "object") out.thresholds = value.thresholds;
+  if (value.recalibrations && typeof value.recalibrations === "object")
+    out.recalibrations = Object.fromEntries(
+      Object.entries(value.recalibrations).filter(([, r]) => r && typeof r.id === "string" && typeof r.name === "string")
+    );
   if (typeof value.backend === "string") out.backend = value.backend;
   if (typeof value.projector === "boolean") out.projector = value.projector;
   return out;

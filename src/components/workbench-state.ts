@@ -13,7 +13,9 @@ import {
   stateFromParams,
   stateToParams,
   type ImageRef,
+  type ModelRef,
   type ModelThresholds,
+  type RecalibrationRef,
   type WorkbenchState
 } from "./workbench-params.js";
 
@@ -96,6 +98,16 @@ export const workbench = {
   },
   current(): ImageRef | null {
     return currentImage(state);
+  },
+  /** The recalibration file applied on top of a model's outputs (opened on any page), or null. */
+  recalibration(model: ModelRef | null = state.model): RecalibrationRef | null {
+    return state.recalibrations[modelKey(model)] ?? null;
+  },
+  setRecalibration(ref: RecalibrationRef | null, model: ModelRef | null = state.model): void {
+    const recalibrations = {...state.recalibrations};
+    if (ref) recalibrations[modelKey(model)] = ref;
+    else delete recalibrations[modelKey(model)];
+    workbench.update({recalibrations});
   }
 };
 
@@ -166,6 +178,43 @@ export async function readUpload(id: string): Promise<Uint8Array | null> {
   try {
     const value = (await requestDone(db.transaction(STORE).objectStore(STORE).get(id))) as {bytes: ArrayBuffer} | undefined;
     return value ? new Uint8Array(value.bytes) : null;
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recalibration files: their text in IndexedDB (as uploads), only the id and the name in the state.
+
+const RECALIBRATION_DB = "cxr-workbench-recalibrations";
+const RECALIBRATION_STORE = "files";
+const memoryRecalibrations = new Map<string, string>();
+
+/** Keeps a recalibration file's text in this browser (never sent anywhere); returns its reference. */
+export async function saveRecalibrationText(name: string, text: string): Promise<RecalibrationRef> {
+  const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  const db = await openStore(RECALIBRATION_DB, RECALIBRATION_STORE);
+  let stored = false;
+  if (db) {
+    try {
+      await requestDone(db.transaction(RECALIBRATION_STORE, "readwrite").objectStore(RECALIBRATION_STORE).put({name, text, savedAt: Date.now()}, id));
+      stored = true;
+    } catch {
+      // Quota or a private window: the file applies on this page only.
+    }
+  }
+  if (!stored) memoryRecalibrations.set(id, text);
+  return {id, name};
+}
+
+/** A kept recalibration file's text, or null when this browser no longer has it. */
+export async function readRecalibrationText(id: string): Promise<string | null> {
+  if (memoryRecalibrations.has(id)) return memoryRecalibrations.get(id)!;
+  const db = await openStore(RECALIBRATION_DB, RECALIBRATION_STORE);
+  if (!db) return null;
+  try {
+    const value = (await requestDone(db.transaction(RECALIBRATION_STORE).objectStore(RECALIBRATION_STORE).get(id))) as {text: string} | undefined;
+    return value?.text ?? null;
   } catch {
     return null;
   }

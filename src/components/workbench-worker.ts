@@ -76,7 +76,7 @@ const absolute = (href: string) => new URL(href, location.href).href;
 export interface RemoteModel extends WorkerModelInfo {
   worker: AnalysisWorker;
   /** Decode and analyse image bytes in the worker (the bytes are copied, not moved). */
-  analyse(bytes: Uint8Array, name: string, options?: AnalyseOptions & {displaySize?: number}): Promise<WorkerImage>;
+  analyse(bytes: Uint8Array, name: string, options?: AnalyseOptions & {displaySize?: number; viewMax?: number}): Promise<WorkerImage>;
   /** A pipeline study function (src/pipeline/explain/study.ts) on this model's classifier. */
   run<T>(method: "timedRawMaps" | "perturbedViews" | "blackScores", ...args: unknown[]): Promise<T>;
   memory(): Promise<{numTensors: number; numBytes: number}>;
@@ -141,8 +141,8 @@ export async function loadRemoteModel(choice: ModelChoice, onProgress: (text: st
       backend: worker.backend ?? info.backend,
       worker,
       analyse: (bytes, name, options = {}) => {
-        const {displaySize, ...rest} = options;
-        return worker.call<WorkerImage>("analyse", [{bytes, name, options: rest, displaySize}]);
+        const {displaySize, viewMax, ...rest} = options;
+        return worker.call<WorkerImage>("analyse", [{bytes, name, options: rest, displaySize, viewMax}]);
       },
       run: <T>(method: string, ...args: unknown[]) => worker.call<T>(method, args),
       memory: () => worker.call("memory"),

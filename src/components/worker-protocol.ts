@@ -3,6 +3,7 @@ import type {Analysis} from "../pipeline/analyse.js";
 import type {BackendName} from "../pipeline/backend.js";
 import type {Card, OodDecision} from "../pipeline/bundle/card.js";
 import type {DecodedImage} from "../pipeline/image/types.js";
+import type {ViewImage} from "../pipeline/display-window.js";
 
 /** Where the worker reads a model from: URLs are absolute (the worker's own URL is elsewhere). */
 export type ModelSpec =
@@ -18,6 +19,8 @@ export interface WorkerBackend {
 
 export interface WorkerModelInfo {
   card: Card;
+  /** SHA-256 of card.json (or Chester's config.json): what a recalibration file is fitted for. */
+  cardSha256: string;
   kind: string;
   description: string;
   loadMs: number;
@@ -37,4 +40,6 @@ export interface WorkerImage {
   size: number;
   pixels: Float32Array;
   timings: Record<string, number>;
+  /** The viewer's copy of the image (display only), when asked for with `viewMax`. */
+  view?: ViewImage;
 }

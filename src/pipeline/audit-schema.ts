@@ -43,7 +43,9 @@ export const PREDICTIONS: TableSchema = {
     ["calibrated", "DOUBLE"],
     ["operating_point", "DOUBLE"],
     ["predicted", "BOOLEAN"],
-    ["label", "INTEGER"]
+    ["label", "INTEGER"],
+    // The raw probability through the --recalibration file's map; NULL without one (or a map for this finding).
+    ["recalibrated", "DOUBLE"]
   ]
 };
 
@@ -154,7 +156,9 @@ export const RUN: TableSchema = {
     ["platform", "VARCHAR"],
     ["rss_mb", "DOUBLE"],
     ["tensors_start", "INTEGER"],
-    ["tensors_end", "INTEGER"]
+    ["tensors_end", "INTEGER"],
+    ["recalibration", "VARCHAR"],
+    ["recalibration_sha256", "VARCHAR"]
   ]
 };
 

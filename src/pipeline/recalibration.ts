@@ -218,16 +218,76 @@ export function fitRecalibration(
   return {format: RECALIBRATION_FORMAT, bundle: about.bundle, fittedOn: {description: about.description, n, at: new Date().toISOString()}, findings};
 }
 
-/** Checks a parsed recalibration file against a bundle; every problem at once. */
-export function checkRecalibration(value: unknown, bundle: {cardSha256: string; labels: string[]}): Recalibration {
+const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const short = (hash: string | undefined) => (hash ? `${hash.slice(0, 12)}…` : "(none)");
+
+/** What a recalibration file is checked against: the bundle it is to be applied to. */
+export interface RecalibrationTarget {
+  /** The bundle's name, for messages. */
+  name?: string;
+  /** SHA-256 of its card.json (or of Chester's config.json), hex. */
+  cardSha256: string;
+  labels: string[];
+}
+
+/** The problems of one finding's map (empty when it is usable). */
+function mapProblems(finding: string, map: Partial<RecalibrationMap> & Record<string, unknown>): string[] {
+  switch (map?.method) {
+    case "temperature":
+      return finite(map.temperature) && map.temperature > 0 ? [] : [`${finding}: the temperature must be a positive number, got ${JSON.stringify(map.temperature)}`];
+    case "platt":
+      return finite(map.a) && finite(map.b) ? [] : [`${finding}: Platt scaling needs numbers a and b, got ${JSON.stringify({a: map.a, b: map.b})}`];
+    case "isotonic": {
+      const {x, y} = map as {x?: unknown; y?: unknown};
+      if (!Array.isArray(x) || !Array.isArray(y) || !x.length || x.length !== y.length)
+        return [`${finding}: an isotonic map needs x and y arrays of one non-zero length`];
+      if (!x.every(finite) || !y.every((v) => finite(v) && v >= 0 && v <= 1)) return [`${finding}: isotonic x must be numbers and y probabilities in [0, 1]`];
+      if (x.some((v, i) => i > 0 && v < x[i - 1]!) || y.some((v, i) => i > 0 && v < y[i - 1]!)) return [`${finding}: isotonic x and y must be non-decreasing`];
+      return [];
+    }
+    default:
+      return [`${finding}: unknown method ${JSON.stringify(map?.method)} (temperature, platt or isotonic)`];
+  }
+}
+
+/**
+ * Checks a parsed recalibration file against the bundle it is to be applied to; every problem at
+ * once. A file fitted for another model (another card, so another bundle or another finding set)
+ * is refused: its maps describe that model's outputs, not this one's.
+ */
+export function checkRecalibration(value: unknown, bundle: RecalibrationTarget): Recalibration {
+  if (!value || typeof value !== "object" || Array.isArray(value))
+    throw new Error(`recalibration file does not apply: it is not a JSON object (a file written by fitting, format "${RECALIBRATION_FORMAT}")`);
   const problems: string[] = [];
   const r = value as Partial<Recalibration>;
-  if (r?.format !== RECALIBRATION_FORMAT) problems.push(`format is ${JSON.stringify(r?.format)}, expected "${RECALIBRATION_FORMAT}"`);
-  if (r?.bundle?.cardSha256 !== bundle.cardSha256) problems.push(`it was fitted for card ${r?.bundle?.cardSha256 ?? "(none)"} (${r?.bundle?.name ?? "?"}), not this bundle's ${bundle.cardSha256}`);
-  for (const [finding, map] of Object.entries(r?.findings ?? {})) {
-    if (!bundle.labels.includes(finding)) problems.push(`finding ${finding} is not one of the bundle's`);
-    if (!["temperature", "platt", "isotonic"].includes(map.method)) problems.push(`${finding}: unknown method ${JSON.stringify(map.method)}`);
-  }
+  if (r.format !== RECALIBRATION_FORMAT) problems.push(`format is ${JSON.stringify(r.format)}, expected "${RECALIBRATION_FORMAT}"`);
+  if (r.bundle?.cardSha256 !== bundle.cardSha256)
+    problems.push(
+      `it was fitted for card ${short(r.bundle?.cardSha256)} (bundle ${JSON.stringify(r.bundle?.name ?? "?")}), not this bundle's ${short(bundle.cardSha256)}` +
+        `${bundle.name ? ` (${JSON.stringify(bundle.name)})` : ""}: a recalibration fits one model's outputs and applies to that model only`
+    );
+  const findings = r.findings && typeof r.findings === "object" ? Object.entries(r.findings) : [];
+  if (!findings.length) problems.push("it recalibrates no finding");
+  const unknown = findings.filter(([finding]) => !bundle.labels.includes(finding)).map(([finding]) => finding);
+  if (unknown.length) problems.push(`finding${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} ${unknown.length > 1 ? "are" : "is"} not among the bundle's (${bundle.labels.filter((l) => l.trim()).join(", ")})`);
+  for (const [finding, map] of findings) problems.push(...mapProblems(finding, map as never));
   if (problems.length) throw new Error(`recalibration file does not apply: ${problems.join("; ")}`);
   return r as Recalibration;
+}
+
+/** A recalibration file's text, parsed and checked (checkRecalibration); not JSON is said so. */
+export function parseRecalibration(text: string, bundle: RecalibrationTarget): Recalibration {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`recalibration file does not apply: it is not JSON (${(error as Error).message})`);
+  }
+  return checkRecalibration(value, bundle);
+}
+
+/** The recalibrated probability of a finding, or null where the file has no map for it. */
+export function recalibrated(file: Recalibration, finding: string, p: number): number | null {
+  const map = file.findings[finding];
+  return map ? applyMap(map, p) : null;
 }

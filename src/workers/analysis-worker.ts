@@ -13,7 +13,8 @@ import {fastestBackend, type BackendName} from "../pipeline/backend.js";
 import {loadBundle, type Bundle} from "../pipeline/bundle/load.js";
 import {decodePack, packSource} from "../pipeline/bundle/pack.js";
 import {folderSources, sameOriginUrl} from "../pipeline/bundle/folder-source.js";
-import {urlSource} from "../pipeline/bundle/source.js";
+import {urlSource, type BundleSource} from "../pipeline/bundle/source.js";
+import {viewImageOf, type ViewImage} from "../pipeline/display-window.js";
 import {gateDecision} from "../pipeline/ood-gate.js";
 import {blackScores, perturbedViews, timedRawMaps} from "../pipeline/explain/study.js";
 import {decodeImageAsync, setDicomCodecLocator} from "../pipeline/image/index.js";
@@ -51,6 +52,7 @@ async function loadModel(spec: ModelSpec, progress: Progress): Promise<WorkerMod
   const onFile = (event: {model: string; loadedFiles: number; totalFiles: number}) =>
     progress(`Reading ${event.model} weights: shard ${Math.min(event.loadedFiles + 1, event.totalFiles)} of ${event.totalFiles}`, event.loadedFiles / Math.max(1, event.totalFiles));
   let description: string;
+  let source: BundleSource;
   if (spec.kind === "site") {
     description = spec.title;
     const bytes = await fetchCached(spec.href, (p) => {
@@ -62,20 +64,25 @@ async function loadModel(spec: ModelSpec, progress: Progress): Promise<WorkerMod
       );
     }, spec.size);
     progress("Building the graphs and warming up");
-    bundle = await loadBundle(packSource(decodePack(bytes, spec.name), spec.name));
+    source = packSource(decodePack(bytes, spec.name), spec.name);
+    bundle = await loadBundle(source);
   } else if (spec.kind === "folder") {
     const sources = folderSources(spec.files);
     description = sources.description;
+    source = sources.model;
     bundle = await loadBundle(sources.model, {ood: sources.ood, onProgress: onFile});
   } else {
     const model = sameOriginUrl(spec.model, spec.base);
     const ood = spec.ood ? sameOriginUrl(spec.ood, spec.base) : undefined;
     description = ood ? `${model} with ${ood}` : model;
-    bundle = await loadBundle(urlSource(model), {ood: ood ? urlSource(ood) : undefined, onProgress: onFile});
+    source = urlSource(model);
+    bundle = await loadBundle(source, {ood: ood ? urlSource(ood) : undefined, onProgress: onFile});
   }
+  const cardSha256 = await cardDigest(source);
   progress("Ready", 1);
   return {
     card: bundle.card,
+    cardSha256,
     kind: bundle.kind,
     description,
     loadMs: performance.now() - start,
@@ -107,15 +114,36 @@ function squarePixels(decoded: DecodedImage, size: number, resize: ResizeMode): 
   }
 }
 
-/** Decode, analyse, and the square the page draws maps over (`displaySize`, default the model's input). */
-async function analyseImage({bytes, name, options, displaySize}: {bytes: Uint8Array; name: string; options: AnalyseOptions; displaySize?: number}): Promise<WorkerImage> {
+/**
+ * The viewer's copy of an image (display only; pipeline/display-window.ts): for a DICOM whose file
+ * gives a window or VOI LUT, the file is decoded a second time without it, so the viewer can show
+ * what the window clips.
+ */
+async function viewOf(decoded: DecodedImage, bytes: Uint8Array, name: string, viewMax: number): Promise<ViewImage> {
+  const windowed = decoded.format === "dicom" && decoded.channels === 1 && /^(window|VOI LUT)/.test(String(decoded.info.voi));
+  return viewImageOf(decoded, windowed ? await decodeImageAsync(bytes, {name, fileVoi: false}) : null, viewMax);
+}
+
+/**
+ * Decode, analyse, and the square the page draws maps over (`displaySize`, default the model's
+ * input); with `viewMax`, the viewer's copy of the image too (at most that many pixels a side).
+ */
+async function analyseImage({bytes, name, options, displaySize, viewMax}: {bytes: Uint8Array; name: string; options: AnalyseOptions; displaySize?: number; viewMax?: number}): Promise<WorkerImage> {
   const model = need();
   const start = performance.now();
   const decoded = await decodeImageAsync(bytes, {name});
   const decodeMs = performance.now() - start;
   const analysis = analyse(model, decoded, options);
   const size = displaySize ?? model.card.classifier.inputSize;
-  return {name, decoded: describe(decoded), analysis, size, pixels: squarePixels(decoded, size, analysis.resize), timings: {decode: decodeMs, ...analysis.timings}};
+  const view = viewMax ? await viewOf(decoded, bytes, name, viewMax) : undefined;
+  return {name, decoded: describe(decoded), analysis, size, pixels: squarePixels(decoded, size, analysis.resize), timings: {decode: decodeMs, ...analysis.timings}, ...(view ? {view} : {})};
+}
+
+/** SHA-256 of the model's card.json (or Chester's config.json): recalibration files name it. */
+async function cardDigest(source: BundleSource): Promise<string> {
+  const bytes = await source.readBytes((await source.exists("card.json")) ? "card.json" : "config.json");
+  const digest = await crypto.subtle.digest("SHA-256", bytes.slice().buffer);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**

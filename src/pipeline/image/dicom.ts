@@ -5,6 +5,7 @@
  * else Window Center/Width, else the full range of the stored values) -> [0, 1], with MONOCHROME1
  * inverted last so that 0 is always displayed black. See PS3.3 C.7.6.3, C.11.1, C.11.2.
  */
+import {windowFunction} from "./voi.js";
 import dicomParser from "dicom-parser";
 import type {DataSet, Element} from "dicom-parser";
 import {inflateSync} from "fflate";
@@ -290,7 +291,7 @@ export function readDicomTransferSyntax(bytes: Uint8Array): string {
   return parse(bytes, true).transferSyntax;
 }
 
-export function decodeDicom(input: Uint8Array, options: Pick<DecodeOptions, "voi"> = {}): DecodedImage {
+export function decodeDicom(input: Uint8Array, options: Pick<DecodeOptions, "voi" | "fileVoi"> = {}): DecodedImage {
   const parsed = parse(input, false);
   try {
     return decodeParsed(parsed, options);
@@ -299,7 +300,7 @@ export function decodeDicom(input: Uint8Array, options: Pick<DecodeOptions, "voi
   }
 }
 
-function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed, options: Pick<DecodeOptions, "voi">): DecodedImage {
+function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed, options: Pick<DecodeOptions, "voi" | "fileVoi">): DecodedImage {
   const native = transferSyntax === IMPLICIT_LE || transferSyntax === EXPLICIT_LE || transferSyntax === EXPLICIT_BE || transferSyntax === DEFLATED_LE;
   const codec = native ? undefined : dicomCodecFor(transferSyntax);
   if (!native && !codec) throw unsupportedSyntax(transferSyntax);
@@ -420,12 +421,13 @@ function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed,
 
   // 3. VOI transform to [0, 1]. A VOI LUT Sequence wins over Window Center/Width when both are
   //    present (the standard leaves the choice to the application; pydicom does the same).
-  const voiLutItem = ds.elements.x00283010?.items?.[0]?.dataSet;
+  const useFileVoi = options.fileVoi !== false;
+  const voiLutItem = useFileVoi ? ds.elements.x00283010?.items?.[0]?.dataSet : undefined;
   // Its first-mapped value is signed when the modality values can be negative.
   const negativeInput = signed || (!modalityLut && (info.rescaleIntercept as number) < 0);
   const voiLut = voiLutItem && readLut(voiLutItem, negativeInput);
-  const centers = numbers(ds, "x00281050");
-  const widths = numbers(ds, "x00281051");
+  const centers = useFileVoi ? numbers(ds, "x00281050") : [];
+  const widths = useFileVoi ? numbers(ds, "x00281051") : [];
   const fn = (ds.string("x00281056") ?? "LINEAR").toUpperCase();
   let voi: (x: number) => number;
   if (voiLut) {
@@ -433,12 +435,14 @@ function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed,
     voi = (x) => lookUp(voiLut, x) / top;
     info.voi = `VOI LUT${voiLut.explanation ? ` (${voiLut.explanation})` : ""}`;
     info.voiLutEntries = voiLut.entries.length;
+    info.voiLutFirst = voiLut.first;
     if (centers.length) info.windowIgnored = "a VOI LUT Sequence is present as well as Window Center/Width; the LUT was applied";
   } else if (centers.length && widths.length && widths[0]! >= (fn === "LINEAR" ? 1 : Number.MIN_VALUE)) {
     voi = windowFunction(centers[0]!, widths[0]!, fn);
     info.voi = `window (${fn})`;
     info.windowCenter = centers[0]!;
     info.windowWidth = widths[0]!;
+    info.windowFunction = fn;
     if (centers.length > 1) info.windowsAvailable = centers.length;
     const explanation = strings(ds, "x00281055")[0];
     if (explanation) info.windowExplanation = explanation;
@@ -478,16 +482,6 @@ function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed,
     data[p] = invert ? 1 - y : y;
   }
   return {width, height, channels: 1, data, format: "dicom", bitDepth: bitsStored, info};
-}
-
-/** VOI window functions of PS3.3 C.11.2.1.2 / C.11.2.1.3, mapping to [0, 1]. */
-export function windowFunction(c: number, w: number, fn: string): (x: number) => number {
-  if (fn === "SIGMOID") return (x) => 1 / (1 + Math.exp((-4 * (x - c)) / w));
-  if (fn === "LINEAR_EXACT") return (x) => (x <= c - w / 2 ? 0 : x > c + w / 2 ? 1 : (x - c) / w + 0.5);
-  // LINEAR: the half-integer offsets make a window of width W span exactly W stored values.
-  const low = c - 0.5 - (w - 1) / 2;
-  const high = c - 0.5 + (w - 1) / 2;
-  return (x) => (x <= low ? 0 : x > high ? 1 : (x - (c - 0.5)) / (w - 1) + 0.5);
 }
 
 function ybrToRgb(y: number, cb: number, cr: number, max: number): number[] {

@@ -4,7 +4,8 @@
  */
 export {decodeImage, decodeImageAsync, readImageHeader, sniffFormat, type ImageHeader} from "./decode.js";
 export {CODEC_WASM_FILES, loadAllDicomCodecs, loadDicomCodec, setDicomCodecLocator} from "./codecs/index.js";
-export {transferSyntaxName, windowFunction} from "./dicom.js";
+export {transferSyntaxName} from "./dicom.js";
+export {windowFunction} from "./voi.js";
 export {
   DEFAULT_MAX_DECODE_BYTES,
   DEFAULT_MAX_PIXELS,

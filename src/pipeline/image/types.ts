@@ -54,6 +54,11 @@ export interface DecodeOptions {
    * values can take, after rescale) or "min-max" (this image's own range, chosen explicitly).
    */
   voi?: "full-range" | "min-max";
+  /**
+   * false: skip the file's own VOI LUT and window (as if it had none), so `voi` decides; for a
+   * viewer that windows the modality values itself. Default true (what the models see).
+   */
+  fileVoi?: boolean;
 }
 
 export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;

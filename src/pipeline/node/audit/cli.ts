@@ -5,11 +5,14 @@ import {checkWorkers} from "./guards.js";
 import {parseShardFlag} from "./scheduler.js";
 import {AUDIT_METHODS, AuditError, DEFAULT_ALPHAS, DEFAULT_CHUNK, DEFAULT_EXPLAIN, DEFAULT_MODEL, DEFAULT_OUT, validateAlphas, validateExplain, type AuditOptions} from "./run.js";
 import type {ProgressMode} from "./progress.js";
+import {checkMethod} from "./recalibration.js";
+import type {RecalibrationMethod} from "../../recalibration.js";
 
 export const USAGE = `usage: npm run audit -- --images DIR [--labels CSV]... [--model NAME_OR_PATH] [--out DIR]
                           [--shard I/N] [--explain ${AUDIT_METHODS.join(",")}|none] [--alpha ${DEFAULT_ALPHAS.join(",")}]
        npm run audit -- --metrics-only [--out DIR]
        npm run audit -- --report [--out DIR]
+       npm run audit -- --fit-recalibration temperature|platt|isotonic [--out DIR]
 
   --images DIR      folder walked recursively for PNG, JPEG and DICOM files
   --labels CSV      ground truth: a "path" column (relative to DIR) and one 0/1 column per finding, or a
@@ -26,19 +29,26 @@ export const USAGE = `usage: npm run audit -- --images DIR [--labels CSV]... [--
   --by LIST         subgroup metrics (AUC with bootstrap 95 % CI, sensitivity, specificity, PPV, NPV) per
                     value of each column: a labels CSV column (sex, view, site...) or an images column
                     (patient_sex, view_position, manufacturer...); written to the subgroups table
+  --recalibration FILE  apply a recalibration file (fitted for this bundle) on top of its outputs: the
+                    predictions table gets the recalibrated probability beside the raw one, the run
+                    table the file's SHA-256; a file fitted for another bundle is refused
   --chunk N         images per committed chunk (what a kill can lose); default ${DEFAULT_CHUNK}
   --limit N         only the first N images (sorted paths, before sharding)
   --progress MODE   auto (a bar on a terminal, lines otherwise), bar, lines or none
   --workers N       run the N shards as N processes on this machine (one bar; resume with the same N)
   --metrics-only    recompute the metrics table from the tables in --out (after merging shards)
   --report          write --out/report.html: one self-contained summary of the audit in --out
+  --fit-recalibration METHOD  fit a recalibration per finding on the labelled predictions in --out
+                    and write --out/recalibration-METHOD.json (apply it with --recalibration, or open
+                    it on the Prediction and Analyse pages)
 `;
 
 export type Command =
   | {kind: "help"}
   | {kind: "audit"; options: AuditOptions; workers: number}
   | {kind: "metrics"; out: string}
-  | {kind: "report"; out: string};
+  | {kind: "report"; out: string}
+  | {kind: "fit-recalibration"; out: string; method: RecalibrationMethod};
 
 const list = (text: string) => text.split(",").map((s) => s.trim()).filter(Boolean);
 
@@ -73,6 +83,8 @@ export function parseAuditArgs(argv: string[], env: Record<string, string | unde
         workers: {type: "string"},
         "metrics-only": {type: "boolean"},
         report: {type: "boolean"},
+        recalibration: {type: "string"},
+        "fit-recalibration": {type: "string"},
         help: {type: "boolean", short: "h"}
       }
     }));
@@ -82,6 +94,7 @@ export function parseAuditArgs(argv: string[], env: Record<string, string | unde
   if (values.help) return {kind: "help"};
   if (values["metrics-only"]) return {kind: "metrics", out: values.out ?? DEFAULT_OUT};
   if (values.report) return {kind: "report", out: values.out ?? DEFAULT_OUT};
+  if (values["fit-recalibration"] !== undefined) return {kind: "fit-recalibration", out: values.out ?? DEFAULT_OUT, method: checkMethod(values["fit-recalibration"])};
   if (!values.images) throw new AuditError(`--images DIR is required\n\n${USAGE}`);
   let shard;
   if (values.shard !== undefined) {
@@ -122,6 +135,7 @@ export function parseAuditArgs(argv: string[], env: Record<string, string | unde
       explain,
       alphas,
       ...(values.by === undefined ? {} : {by: list(values.by)}),
+      ...(values.recalibration === undefined ? {} : {recalibration: values.recalibration}),
       chunkSize: positiveInteger("chunk", values.chunk),
       limit: positiveInteger("limit", values.limit),
       progress

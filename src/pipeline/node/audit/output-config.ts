@@ -29,6 +29,8 @@ export interface AuditConfig {
     images: number;
     imagesSha256: string;
     labelsSha256: string | null;
+    /** Only when a --recalibration file is applied: runs with another file (or none) are not mixed in. */
+    recalibrationSha256?: string;
   };
 }
 
@@ -88,7 +90,7 @@ export function claimOutput(out: string, config: AuditConfig, onMismatch: "error
     }
     if (JSON.stringify(previous.fingerprint) === JSON.stringify(config.fingerprint)) return;
     type Key = keyof AuditConfig["fingerprint"];
-    const differences = (Object.keys(config.fingerprint) as Key[]).filter(
+    const differences = ([...new Set([...Object.keys(config.fingerprint), ...Object.keys(previous.fingerprint ?? {})])] as Key[]).filter(
       (k) => JSON.stringify(previous.fingerprint?.[k]) !== JSON.stringify(config.fingerprint[k])
     );
     if (onMismatch !== "replace")

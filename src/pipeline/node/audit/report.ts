@@ -2,7 +2,7 @@
  * Node-only: `npm run audit -- --report [--out DIR]` writes `<out>/report.html`, one self-contained
  * page (inline CSS and SVG, no script, no request) that an auditor can hand on: the data, the model
  * and its card hash, metrics per finding, calibration (Brier, ECE with its bootstrap CI, slope and
- * intercept, reliability diagram), subgroups (when the audit ran with --by), the OOD gate's
+ * intercept, reliability diagram; before and after a --recalibration file when one was applied), subgroups (when the audit ran with --by), the OOD gate's
  * rejected share, and the failures. Every number is read from the audit's own tables.
  */
 import {existsSync, renameSync, writeFileSync} from "node:fs";
@@ -50,7 +50,7 @@ export async function writeReport(out: string): Promise<string> {
     const findings = metrics.filter((m) => m.kind === "finding");
     const ood = metrics.filter((m) => m.kind === "ood");
     const errors = await q(`SELECT path, stage, code, error FROM ${tableScan(out, "errors")} ORDER BY path`).catch(() => []);
-    const labelled = await q(`SELECT p.finding, p.probability, p.label FROM ${tableScan(out, "predictions")} p JOIN ${images} i ON i.path = p.path AND i.status = 'ok' WHERE p.label IS NOT NULL ORDER BY p.path`);
+    const labelled = await q(`SELECT p.finding, p.probability, p.recalibrated, p.label FROM ${tableScan(out, "predictions")} p JOIN ${images} i ON i.path = p.path AND i.status = 'ok' WHERE p.label IS NOT NULL ORDER BY p.path`);
     const subgroups = existsSync(subgroupsFile(out)) ? await q(`SELECT * FROM read_parquet(${sqlString(subgroupsFile(out).replaceAll("\\", "/"))}) ORDER BY "by", finding, "group"`) : [];
 
     const calibration = findings.map((f) => {
@@ -58,8 +58,14 @@ export async function writeReport(out: string): Promise<string> {
       const p = these.map((r) => Number(r.probability));
       const y = these.map((r) => Number(r.label));
       const s = calibrationSummary(p, y, {resamples: 1000, seed: 0});
-      return {finding: String(f.finding), p, y, s};
+      // With a --recalibration file: the same images through its map (findings it has a map for).
+      const mapped = these.filter((r) => r.recalibrated !== null && r.recalibrated !== undefined);
+      const after = mapped.length === these.length && these.length
+        ? calibrationSummary(these.map((r) => Number(r.recalibrated)), y, {resamples: 1000, seed: 0})
+        : null;
+      return {finding: String(f.finding), p, y, s, after, recalibrated: after ? these.map((r) => Number(r.recalibrated)) : null};
     });
+    const recalibrated = calibration.filter((c) => c.after);
 
     const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Audit report: ${escape(run.bundle)}</title>
 <style>body{font:14px/1.45 system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f3f3f3}td{font-variant-numeric:tabular-nums}.cal{display:flex;flex-wrap:wrap;gap:1.5em}.cal figure{margin:0}small{color:#666}</style></head><body>
@@ -75,6 +81,10 @@ ${table(["finding", "n", "positives", "AUC", "± half-split std", "operating poi
 <p><small>ECE over 10 equal-width bins with a percentile bootstrap 95 % CI (1,000 resamples, seed 0); calibration slope (1 is ideal, below 1 overconfident) and intercept (0 is ideal) from logistic fits on logit p.</small></p>
 ${table(["finding", "n", "Brier", "ECE", "ECE 95 % CI", "slope", "intercept"], calibration.map(({finding, s}) => [finding, s.n, fmt(s.brier, 4), fmt(s.ece.estimate, 4), `${fmt(s.ece.low, 4)} – ${fmt(s.ece.high, 4)}`, fmt(s.slope), fmt(s.intercept)]))}
 <div class="cal">${calibration.map(({finding, p, y}) => `<figure>${reliabilitySvg(p, y)}<figcaption>${escape(finding)}: observed rate against mean predicted probability</figcaption></figure>`).join("")}</div>
+${recalibrated.length ? `<h2>Recalibration</h2>
+<p>Applied on top of the bundle's outputs: <code>${escape(run.recalibration)}</code>, SHA-256 <code>${escape(run.recalibration_sha256)}</code>. The same labelled images, the bundle's raw probability beside the recalibrated one.</p>
+${table(["finding", "n", "Brier before", "Brier after", "ECE before", "ECE after (95 % CI)", "slope before", "slope after", "intercept before", "intercept after"], recalibrated.map(({finding, s, after}) => [finding, s.n, fmt(s.brier, 4), fmt(after!.brier, 4), fmt(s.ece.estimate, 4), `${fmt(after!.ece.estimate, 4)} (${fmt(after!.ece.low, 4)} – ${fmt(after!.ece.high, 4)})`, fmt(s.slope), fmt(after!.slope), fmt(s.intercept), fmt(after!.intercept)]))}
+<div class="cal">${recalibrated.map(({finding, recalibrated: r, y}) => `<figure>${reliabilitySvg(r!, y)}<figcaption>${escape(finding)} after recalibration</figcaption></figure>`).join("")}</div>` : ""}
 ${subgroups.length ? `<h2>Subgroups</h2>${table(["by", "group", "finding", "n", "positives", "AUC", "AUC 95 % CI", "sensitivity", "specificity", "PPV", "NPV"], subgroups.map((r) => [r.by, r.group, r.finding, r.n, r.positives, fmt(r.auc), `${fmt(r.auc_low)} – ${fmt(r.auc_high)}`, pct(r.sensitivity), pct(r.specificity), pct(r.ppv), pct(r.npv)]))}` : ""}
 <h2>Out-of-distribution gate</h2>
 ${table(["set", "score", "n", "AUROC", "rejected"], ood.map((r) => [r.ood_set ?? "in-distribution", r.ood_score, r.n, fmt(r.auroc), pct(r.rejected)]))}

@@ -33,6 +33,8 @@ import {Progress, type ProgressMode, type ProgressStream} from "./progress.js";
 import {AuditError, message} from "./errors.js";
 import {checkOutputFolder} from "./guards.js";
 import {chunkCommitted} from "./parts.js";
+import {loadRecalibrationFile, type LoadedRecalibration} from "./recalibration.js";
+import {recalibrated} from "../../recalibration.js";
 import {claimOutput, readConfig, type AuditConfig} from "./output-config.js";
 import {ALL_TABLES, CHUNK_TABLES, METRICS, metricsFile, partFile, RUN, shardFolder, STAGES, tableScan, type TableName} from "./tables.js";
 
@@ -69,6 +71,8 @@ export interface AuditOptions {
   explain?: ExplanationMethod[];
   /** Black Average Drop alphas, in percent. Default 5, 10, 20, 40. */
   alphas?: number[];
+  /** A recalibration file (recalibration.ts) for this bundle, applied on top of its outputs. */
+  recalibration?: string;
   /** Images per committed chunk. Default 32. */
   chunkSize?: number;
   /** Only the first N images of the sorted list (before sharding). */
@@ -248,6 +252,7 @@ interface Context {
   alphas: number[];
   /** Listed paths that could not be walked, and the real bytes of non-UTF-8 paths (images.ts). */
   listing: Pick<ImageWalk, "problems" | "fsPaths">;
+  recalibration: LoadedRecalibration | null;
 }
 
 type ChunkRows = Record<(typeof CHUNK_TABLES)[number]["name"], Row[]>;
@@ -331,7 +336,9 @@ function processImage(ctx: Context, relative: string, rows: ChunkRows): boolean 
 
   const first = analyses[0]!;
   const labelOf = (outputIndex: number): 0 | 1 | null => known?.[ctx.outputs.indexOf(outputIndex)] ?? null;
-  for (const p of first.predictions!) rows.predictions.push([relative, p.label, p.raw, p.calibrated, p.operatingPoint, p.raw >= p.operatingPoint, labelOf(p.index)]);
+  const recalibration = ctx.recalibration?.recalibration;
+  for (const p of first.predictions!)
+    rows.predictions.push([relative, p.label, p.raw, p.calibrated, p.operatingPoint, p.raw >= p.operatingPoint, labelOf(p.index), recalibration ? recalibrated(recalibration, p.label, p.raw) : null]);
   if (first.ood) {
     const s = first.ood.scores;
     const f = first.gate.featureScores;
@@ -429,6 +436,9 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
     const card = bundle.card;
     const outputs = usedOutputs(card.labels);
     const findings = outputs.map((i) => card.labels[i]!);
+    const cardSha256 = cardHash(folder);
+    // Checked against this very bundle before anything is read or written.
+    const recalibration = options.recalibration ? loadRecalibrationFile(options.recalibration, {name: card.name, cardSha256, labels: card.labels}) : null;
 
     // 2. The images, and the shard's share of them.
     let walk: ImageWalk;
@@ -468,7 +478,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
       findings,
       operatingPoints: outputs.map((i) => card.operatingPoints[i]!),
       fingerprint: {
-        cardSha256: cardHash(folder),
+        cardSha256,
         findings,
         shards: shard.count,
         explain,
@@ -476,7 +486,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
         chunkSize,
         images: all.length,
         imagesSha256: listHash(all),
-        labelsSha256: labels?.hash ?? null
+        labelsSha256: labels?.hash ?? null,
+        ...(recalibration ? {recalibrationSha256: recalibration.sha256} : {})
       }
     };
     mkdirSync(out, {recursive: true});
@@ -501,11 +512,12 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
         `${label}: ${card.name} (${path.relative(process.cwd(), folder) || folder}) on ${backend}, ${mine.length} of ${all.length} images` +
           (resumed ? `, ${resumed} already done` : "") +
           (labels ? `, ${mine.filter((p) => labels.byPath.has(p)).length} of them labelled` : "") +
+          (recalibration ? `, recalibrated by ${path.basename(recalibration.file)}` : "") +
           `, explanations: ${explain.length ? `${explain.join(", ")} at alpha ${alphas.join(", ")} %` : "none"} -> ${out}`
       );
 
       options.onStart?.({total, resumed});
-      const ctx: Context = {bundle, root, findings, outputs, labels, explain, alphas, listing: walk};
+      const ctx: Context = {bundle, root, findings, outputs, labels, explain, alphas, listing: walk, recalibration};
       const progress = new Progress(total, stream, options.progress ?? "auto", label);
       const startedAt = new Date();
       const startedMs = performance.now();
@@ -567,7 +579,9 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
             `${process.platform}-${process.arch}`,
             process.memoryUsage().rss / 2 ** 20,
             tensorsStart,
-            tensorsEnd
+            tensorsEnd,
+            recalibration?.file ?? null,
+            recalibration?.sha256 ?? null
           ]],
           path.join(runFolder, `run-${startedAt.toISOString().replace(/[:.]/g, "-")}-${process.pid}.parquet`)
         );
