@@ -16,9 +16,14 @@ export function greyCanvas(data: ArrayLike<number>, width: number, height: numbe
   canvas.height = height;
   const context = canvas.getContext("2d")!;
   const pixels = context.createImageData(width, height);
-  for (let i = 0; i < width * height; i++) {
+  // Direct writes: an array per pixel (data.set([v, v, v, 255])) cost ~100 ms per 768 px image.
+  const out = pixels.data;
+  for (let i = 0, j = 0; i < width * height; i++, j += 4) {
     const v = Math.round(Math.min(1, Math.max(0, data[i]!)) * 255);
-    pixels.data.set([v, v, v, 255], i * 4);
+    out[j] = v;
+    out[j + 1] = v;
+    out[j + 2] = v;
+    out[j + 3] = 255;
   }
   context.putImageData(pixels, 0, 0);
   return canvas;

@@ -45,9 +45,13 @@ export function overlayCanvas(grey: ArrayLike<number>, size: number, map: HeatMa
       const c = rgb(colour(i / 255));
       return [c.r, c.g, c.b];
     });
+    const out = pixels.data;
     heat.forEach((v, i) => {
       const [r, g, b] = lut[Math.round(v * 255)]!;
-      pixels.data.set([r!, g!, b!, 255], i * 4);
+      out[i * 4] = r!;
+      out[i * 4 + 1] = g!;
+      out[i * 4 + 2] = b!;
+      out[i * 4 + 3] = 255;
     });
     layerContext.putImageData(pixels, 0, 0);
     context.globalAlpha = options.opacity ?? 0.5;

@@ -10,6 +10,7 @@ import {WASM_FILES} from "./backend.js";
 import {DICOM_CODEC_WASM} from "./image-decoder.js";
 import type {ModelChoice} from "./model-loader.js";
 import type {ModelSpec, WorkerBackend, WorkerImage, WorkerModelInfo} from "./worker-protocol.js";
+import {compactViews} from "./compact-views.js";
 
 export type {WorkerImage} from "./worker-protocol.js";
 
@@ -59,7 +60,7 @@ export class AnalysisWorker {
     const id = this.next++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, {resolve: resolve as (value: never) => void, reject, progress});
-      this.worker.postMessage({id, method, args}, transfer);
+      this.worker.postMessage({id, method, args: compactViews(args)}, transfer);
     });
   }
 

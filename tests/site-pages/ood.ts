@@ -48,7 +48,7 @@ const check: PageCheck = {
 
     // ROC curves: one chart per OOD set, five score curves each (plus the chance diagonal).
     const rocs = page.locator(".roc-grid .roc-chart");
-    expect(await rocs.count()).toBe(card.metrics.ood.sets.length);
+    await expect.poll(() => rocs.count()).toBe(card.metrics.ood.sets.length);
     for (let i = 0; i < card.metrics.ood.sets.length; i++) expect(await rocs.nth(i).locator('g[aria-label="line"] path').count()).toBe(SCORES.length + 1);
     // AUROC of SSIM (the gate's score) against each set equals the card's figure to 3 decimals.
     for (const set of card.metrics.ood.sets)
