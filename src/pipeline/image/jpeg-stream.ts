@@ -160,7 +160,8 @@ function readFrame(bytes: Uint8Array): {frame: Frame; scans: number[]} {
 
 /** Whether one row of MCUs at a time suffices, and the bytes held either way. */
 function layout(frame: Frame, scans: number[]): {streamed: boolean; bytes: number} {
-  const streamed = !frame.progressive && scans.length === 1 && scans[0] === frame.components.length;
+  // (No scan at all: nothing will be held; the decode says the file is broken.)
+  const streamed = !frame.progressive && scans.length <= 1 && (scans[0] ?? frame.components.length) === frame.components.length;
   let bytes = 0;
   for (const c of frame.components) {
     bytes += c.v * 8 * c.blocksPerLineForMcu * 8; // lines

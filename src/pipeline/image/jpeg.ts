@@ -206,13 +206,16 @@ export function decodeJpegRowsChecked(
 /** A JPEG too large to hold, decoded reduced (reduce.ts): grey rows into block means. */
 export function decodeJpegReduced(bytes: Uint8Array, target?: ReduceTarget): DecodedImage {
   const {width, height} = readJpegHeader(bytes);
-  const reducer = new GreyReducer(width, height, target);
+  // Made at the first row, after the file has been checked: a lying header allocates nothing.
+  let reducer: GreyReducer | undefined;
   const grey = new Float64Array(width);
   const {header, colourModel} = decodeJpegRowsChecked(bytes, {}, (y, samples) => {
+    reducer ??= new GreyReducer(width, height, target);
     if (samples.length === width) for (let x = 0; x < width; x++) grey[x] = samples[x]! / 255;
     else for (let x = 0, o = 0; x < width; x++, o += 3) grey[x] = LUMA_8[samples[o]!]! + LUMA_8[256 + samples[o + 1]!]! + LUMA_8[512 + samples[o + 2]!]!;
     reducer.addRow(y, grey);
   });
+  if (!reducer) throw new ImageDecodeError("corrupt", "JPEG has no image rows");
   const reduced = reducer.finish();
   return {
     width: reduced.width,
