@@ -117,16 +117,21 @@ export function hostileFolder(images: string, {unreadable = false} = {}): Hostil
  * is all a decoder may read before deciding whether it can afford the image.
  */
 export function hugeImageHeaders(): {name: string; bytes: Uint8Array; width: number; height: number}[] {
-  // JPEG: SOI, a baseline frame header (SOF0) for width x height x components, and EOI.
-  const jpeg = (width: number, height: number, components: number) => {
-    const sof = [0xff, 0xc0, 0, 8 + 3 * components, 8, height >> 8, height & 0xff, width >> 8, width & 0xff, components];
-    for (let c = 0; c < components; c++) sof.push(c + 1, 0x11, 0);
-    return Uint8Array.from([0xff, 0xd8, ...sof, 0xff, 0xd9]);
-  };
+  const jpeg = (width: number, height: number, components: number) => jpegHeaderOnly(width, height, components);
   return [
     {name: "huge-8000x8000-rgb.jpg", bytes: jpeg(8000, 8000, 3), width: 8000, height: 8000},
     {name: "huge-8192x8191-rgba16.png", bytes: pngHeaderOnly(8192, 8191, 16, 6), width: 8192, height: 8191}
   ];
+}
+
+/**
+ * A JPEG that is only SOI, a frame header for width x height x components (all sampled 1 x 1) and
+ * EOI: baseline (SOF0) or progressive (SOF2, whose reduced decode must hold every coefficient).
+ */
+export function jpegHeaderOnly(width: number, height: number, components: number, progressive = false): Uint8Array {
+  const sof = [0xff, progressive ? 0xc2 : 0xc0, 0, 8 + 3 * components, 8, height >> 8, height & 0xff, width >> 8, width & 0xff, components];
+  for (let c = 0; c < components; c++) sof.push(c + 1, 0x11, 0);
+  return Uint8Array.from([0xff, 0xd8, ...sof, 0xff, 0xd9]);
 }
 
 /** A PNG signature and IHDR (nothing else): enough for the header readers. */

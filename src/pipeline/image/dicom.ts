@@ -336,6 +336,13 @@ function frameBytes(ds: DataSet, transferSyntax: string, width: number, height: 
   return {full: out + decoded, reduced: jpeg ? pixels : decoded, why: "the decoded frame's samples"};
 }
 
+/** Rows, columns and samples per pixel, from the header (budget.ts). */
+export function dicomGeometry(bytes: Uint8Array): {width: number; height: number; samplesPerPixel: number} {
+  const {dataSet, transferSyntax} = parse(bytes, true);
+  const {width, height} = headerOf(dataSet, transferSyntax);
+  return {width, height, samplesPerPixel: dataSet.uint16("x00280002") === 3 ? 3 : 1};
+}
+
 /** Memory of a full-resolution decode (budget.ts), from the header. */
 export function dicomFullBytes(bytes: Uint8Array): number {
   const {dataSet, transferSyntax} = parse(bytes, true);

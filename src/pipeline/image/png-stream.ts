@@ -98,8 +98,8 @@ export function pngReducedBytes(width: number, height: number, rowBytes: number,
   return 2 * (rowBytes + 1) + 8 * width + 2 ** 17 + 2 * INFLATE_SLICE * 1032 + GreyReducer.bytes(width, height, target);
 }
 
-/** Compressed bytes per inflate step: deflate expands at most 1032:1, so each step outputs about 4 MB at most. */
-const INFLATE_SLICE = 4096;
+/** Compressed bytes per inflate step: deflate expands at most 1032:1, so one step outputs at most about 8 MB. */
+const INFLATE_SLICE = 8192;
 
 export function decodePngReduced(bytes: Uint8Array, target?: ReduceTarget): DecodedImage {
   const header = readPngHeader(bytes);
