@@ -105,7 +105,7 @@ function need(): Bundle {
  */
 function describe(decoded: DecodedImage): WorkerImage["decoded"] {
   const {width, height} = storedSize(decoded);
-  return {width, height, channels: decoded.reduced ? 1 : decoded.channels, format: decoded.format, bitDepth: decoded.bitDepth, info: decoded.info};
+  return {width, height, channels: decoded.channels, format: decoded.format, bitDepth: decoded.bitDepth, info: decoded.info};
 }
 
 /** Square grey pixels of the image at `size`, as the model would see them with `resize`. */
