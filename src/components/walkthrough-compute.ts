@@ -46,8 +46,10 @@ export async function analyseEdited(bundle: Bundle, image: DecodedImage, edits: 
   const start = performance.now();
   const edited = applyEdits(greyOf(image), edits);
   const editMs = performance.now() - start;
-  // A grey DecodedImage: the pipeline's grey conversion passes it through unchanged.
-  const decoded: DecodedImage = {...image, channels: 1, data: edited.data, width: edited.width, height: edited.height};
+  // A grey DecodedImage: the pipeline's grey conversion passes it through unchanged. A huge image's
+  // reduced copy is edited as an image of its own size (its exact squares are of the unedited pixels).
+  const {reduced: _unedited, ...rest} = image;
+  const decoded: DecodedImage = {...rest, channels: 1, data: edited.data, width: edited.width, height: edited.height};
   const analysis = analyse(bundle, decoded, {predictRejected: true, ...options});
   const size = bundle.card.classifier.inputSize;
   const prepared = prepare(decoded, size, analysis.resize);

@@ -25,6 +25,7 @@ import {isInDistribution, runOod, type OodResult} from "./ood.js";
 import type {FeatureScores} from "./ood-features.js";
 import {allScores, gateDecision} from "./ood-gate.js";
 import {prepareSizes, type Box, type ResizeMode} from "./preprocess.js";
+import {storedSize, type ReduceTarget} from "./image/types.js";
 
 export interface AnalyseOptions {
   /** Default: the card's ("crop" for every bundle we ship). */
@@ -105,25 +106,40 @@ export function findingIndex(labels: string[], finding: number | string): number
   return index;
 }
 
+/**
+ * The squares analyse() prepares from an image, in this order: the classifier's, the autoencoder's
+ * (if any), the pixel check's (image-check.ts), each size once. Passed to the decoder as
+ * DecodeOptions.reduceFor, a huge image's squares are made exactly while it is decoded.
+ */
+export function analysisSizes(bundle: Pick<Bundle, "card" | "autoencoder">): number[] {
+  return [...new Set([bundle.card.classifier.inputSize, ...(bundle.autoencoder ? [bundle.autoencoder.spec.inputSize] : []), CHECK_SIZE])];
+}
+
+/** DecodeOptions.reduceFor for analyse(bundle, image, {resize}), plus any `extra` square sizes (e.g. a page's display). */
+export function analysisTarget(bundle: Pick<Bundle, "card" | "autoencoder">, resize?: ResizeMode, extra: number[] = []): ReduceTarget {
+  return {sizes: [...new Set([...analysisSizes(bundle), ...extra])], mode: resize ?? bundle.card.resize};
+}
+
 export function analyse(bundle: Bundle, image: DecodedImage, options: AnalyseOptions = {}): Analysis {
   const {card, classifier, autoencoder} = bundle;
   const resize = options.resize ?? card.resize;
   const methods = options.methods ?? EXPLANATION_METHODS;
   const timings: Record<string, number> = {};
   const size = card.classifier.inputSize;
+  const stored = storedSize(image);
 
   const {box, pixels, small, checked} = timed(timings, "preprocess", () => {
     // The pixel check's square too (image-check.ts), unless a model already takes that size.
-    const sizes = [...new Set([size, ...(autoencoder ? [autoencoder.spec.inputSize] : []), CHECK_SIZE])];
+    const sizes = analysisSizes(bundle);
     const {box, squares} = prepareSizes(image, sizes, resize);
     // Force the work here so the stage timing is honest.
     squares[0]!.dataSync();
-    return {box, pixels: squares[0]!, small: autoencoder ? squares[1]! : null, checked: squares[sizes.indexOf(CHECK_SIZE)]!};
+    return {box, pixels: squares[0]!, small: autoencoder ? squares[sizes.indexOf(autoencoder.spec.inputSize)]! : null, checked: squares[sizes.indexOf(CHECK_SIZE)]!};
   });
   const keep: tf.Tensor[] = [...new Set([pixels, small, checked].filter((t): t is tf.Tensor2D => t !== null))];
   try {
     const decision = gateDecision(card, options.gate);
-    const check = timed(timings, "check", () => checkImage(checked, image));
+    const check = timed(timings, "check", () => checkImage(checked, stored));
     const ood = autoencoder && small ? timed(timings, "ood", () => runOod(autoencoder, small)) : null;
     const gate: Analysis["gate"] = {check, featureScores: null, decision, inDistribution: check.ok};
     /** The verdict from what is known so far; `ood` mirrors it for the pages and the audit. */
@@ -134,8 +150,8 @@ export function analyse(bundle: Bundle, image: DecodedImage, options: AnalyseOpt
       return !gate.inDistribution;
     };
     const result: Analysis = {
-      width: image.width,
-      height: image.height,
+      width: stored.width,
+      height: stored.height,
       box,
       resize,
       timings,

@@ -5,7 +5,7 @@
  * start (so the first view is exactly what the model saw), and the windowing itself as a lookup
  * table. The model's input never passes through here.
  */
-import type {DecodedImage} from "./image/types.js";
+import {storedSize, type DecodedImage} from "./image/types.js";
 import {windowFunction} from "./image/voi.js";
 
 export type WindowFunctionName = "LINEAR" | "LINEAR_EXACT" | "SIGMOID";
@@ -125,7 +125,7 @@ export function viewImageOf(analysed: DecodedImage, unwindowed: DecodedImage | n
   const reduced = reduceGrey(grey, source.width, source.height, maxSide);
   const values = new Uint16Array(reduced.data.length);
   for (let i = 0; i < values.length; i++) values[i] = Math.round(Math.min(1, Math.max(0, reduced.data[i]!)) * QUANT);
-  return {width: reduced.width, height: reduced.height, values, low, high, unit, fn, start, inverted, sourceWidth: analysed.width, sourceHeight: analysed.height};
+  return {width: reduced.width, height: reduced.height, values, low, high, unit, fn, start, inverted, sourceWidth: storedSize(analysed).width, sourceHeight: storedSize(analysed).height};
 }
 
 /** The value in units of a quantised grey value. */

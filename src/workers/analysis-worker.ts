@@ -8,7 +8,7 @@
  * Messages out: {id, progress: {text, fraction}} while working, then {id, result} or {id, error}.
  */
 import * as tf from "@tensorflow/tfjs";
-import {analyse, type AnalyseOptions} from "../pipeline/analyse.js";
+import {analyse, analysisTarget, type AnalyseOptions} from "../pipeline/analyse.js";
 import {fastestBackend, type BackendName} from "../pipeline/backend.js";
 import {loadBundle, type Bundle} from "../pipeline/bundle/load.js";
 import {decodePack, packSource} from "../pipeline/bundle/pack.js";
@@ -18,7 +18,7 @@ import {viewImageOf, type ViewImage} from "../pipeline/display-window.js";
 import {gateDecision} from "../pipeline/ood-gate.js";
 import {blackScores, perturbedViews, timedRawMaps} from "../pipeline/explain/study.js";
 import {decodeImageAsync, setDicomCodecLocator} from "../pipeline/image/index.js";
-import type {DecodedImage} from "../pipeline/image/types.js";
+import {storedSize, type DecodedImage} from "../pipeline/image/types.js";
 import {prepare, type ResizeMode} from "../pipeline/preprocess.js";
 import {initBackend} from "../pipeline/wasm-backend.js";
 import {fetchCached} from "../components/site-cache.js";
@@ -99,9 +99,13 @@ function need(): Bundle {
   return bundle;
 }
 
-/** The decoded image without its full-size pixels (which stay here): what a page shows about it. */
+/**
+ * The decoded image without its pixels (which stay here): what a page shows about it. The size is
+ * the stored image's, also for one too large to hold (decoded reduced: `info.reducedBy`).
+ */
 function describe(decoded: DecodedImage): WorkerImage["decoded"] {
-  return {width: decoded.width, height: decoded.height, channels: decoded.channels, format: decoded.format, bitDepth: decoded.bitDepth, info: decoded.info};
+  const {width, height} = storedSize(decoded);
+  return {width, height, channels: decoded.channels, format: decoded.format, bitDepth: decoded.bitDepth, info: decoded.info};
 }
 
 /** Square grey pixels of the image at `size`, as the model would see them with `resize`. */
@@ -131,10 +135,11 @@ async function viewOf(decoded: DecodedImage, bytes: Uint8Array, name: string, vi
 async function analyseImage({bytes, name, options, displaySize, viewMax}: {bytes: Uint8Array; name: string; options: AnalyseOptions; displaySize?: number; viewMax?: number}): Promise<WorkerImage> {
   const model = need();
   const start = performance.now();
-  const decoded = await decodeImageAsync(bytes, {name});
+  const size = displaySize ?? model.card.classifier.inputSize;
+  // A huge image is decoded reduced, with exact squares for the model and for the display square.
+  const decoded = await decodeImageAsync(bytes, {name, reduceFor: analysisTarget(model, options.resize, [size])});
   const decodeMs = performance.now() - start;
   const analysis = analyse(model, decoded, options);
-  const size = displaySize ?? model.card.classifier.inputSize;
   const view = viewMax ? await viewOf(decoded, bytes, name, viewMax) : undefined;
   return {name, decoded: describe(decoded), analysis, size, pixels: squarePixels(decoded, size, analysis.resize), timings: {decode: decodeMs, ...analysis.timings}, ...(view ? {view} : {})};
 }
@@ -152,7 +157,7 @@ async function cardDigest(source: BundleSource): Promise<string> {
  * original's coordinates), and the square inputs themselves.
  */
 async function preprocessImage({bytes, name, sizes, mode, displayMax = 768}: {bytes: Uint8Array; name: string; sizes: number[]; mode: ResizeMode; displayMax?: number}) {
-  const decoded = await decodeImageAsync(bytes, {name});
+  const decoded = await decodeImageAsync(bytes, {name, reduceFor: {sizes, mode}});
   const squares = sizes.map((size) => {
     const prepared = prepare(decoded, size, mode);
     try {
@@ -161,13 +166,16 @@ async function preprocessImage({bytes, name, sizes, mode, displayMax = 768}: {by
       prepared.pixels.dispose();
     }
   });
-  const scale = Math.min(1, displayMax / Math.max(decoded.width, decoded.height));
-  const width = Math.max(1, Math.round(decoded.width * scale));
-  const height = Math.max(1, Math.round(decoded.height * scale));
+  // Drawn from the pixels held (a reduced copy for a huge image); `scale` maps the stored image's
+  // pixels (the boxes) to the drawing.
+  const held = Math.min(1, displayMax / Math.max(decoded.width, decoded.height));
+  const width = Math.max(1, Math.round(decoded.width * held));
+  const height = Math.max(1, Math.round(decoded.height * held));
+  const scale = width / storedSize(decoded).width;
   const grey = tf.tidy(() => {
     const image = tf.tensor3d(decoded.data, [decoded.height, decoded.width, decoded.channels]);
     const g = decoded.channels === 1 ? image : image.mul(tf.tensor1d([0.299, 0.587, 0.114])).sum(-1, true);
-    return (scale < 1 ? tf.image.resizeBilinear(g as tf.Tensor3D, [height, width], false, true) : g).reshape([height * width]);
+    return (held < 1 ? tf.image.resizeBilinear(g as tf.Tensor3D, [height, width], false, true) : g).reshape([height * width]);
   });
   try {
     return {decoded: describe(decoded), grey: grey.dataSync().slice() as Float32Array, greyWidth: width, greyHeight: height, scale, squares};
@@ -182,7 +190,8 @@ let walkthroughImage: {key: string; decoded: DecodedImage} | null = null;
 async function walkthroughDecoded(bytes: Uint8Array | undefined, name: string): Promise<DecodedImage> {
   if (bytes) {
     const key = `${name}|${bytes.length}|${bytes[0]}|${bytes[bytes.length >> 1]}|${bytes[bytes.length - 1]}`;
-    if (walkthroughImage?.key !== key) walkthroughImage = {key, decoded: await decodeImageAsync(bytes, {name})};
+    // A huge image is edited and analysed at its reduced copy's resolution (at most 2048 px a side).
+    if (walkthroughImage?.key !== key) walkthroughImage = {key, decoded: await decodeImageAsync(bytes, {name, ...(bundle ? {reduceFor: analysisTarget(bundle)} : {})})};
   }
   if (!walkthroughImage) throw new Error("the walkthrough has no image yet");
   return walkthroughImage.decoded;

@@ -1,13 +1,15 @@
 /**
  * One entry point for every image: sniff the format from the bytes (never the file name), check the
- * size the header claims before any pixel buffer exists, then decode. Every failure leaves as an
- * ImageDecodeError, third-party exceptions included.
+ * size the header claims before any pixel buffer exists, then decode: at full resolution when that
+ * fits the memory budget, else reduced while decoding (reduce.ts), else refuse. Every failure
+ * leaves as an ImageDecodeError, third-party exceptions included.
  */
 import {loadDicomCodec} from "./codecs/index.js";
-import {decodeDicom, looksLikeDicom, readDicomHeader, readDicomTransferSyntax} from "./dicom.js";
-import {decodeJpeg, readJpegHeader} from "./jpeg.js";
+import {decodeDicom, decodeDicomReduced, looksLikeDicom, readDicomHeader, readDicomTransferSyntax} from "./dicom.js";
+import {decodeJpeg, decodeJpegReduced, readJpegHeader} from "./jpeg.js";
 import {decodePng, PNG_SIGNATURE, readPngHeader} from "./png.js";
-import {decodeMemoryBytes} from "./budget.js";
+import {decodePngReduced} from "./png-stream.js";
+import {decodeMemoryBytes, reducedDecodeBytes} from "./budget.js";
 import {DEFAULT_MAX_DECODE_BYTES, DEFAULT_MAX_PIXELS, ImageDecodeError, type DecodedImage, type DecodeOptions, type ImageFormat} from "./types.js";
 
 export interface ImageHeader {
@@ -101,20 +103,24 @@ export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Dec
     if (width * height > maxPixels) {
       throw new ImageDecodeError(
         "too-large",
-        `${format.toUpperCase()} header claims ${width}x${height} = ${(width * height / 1e6).toFixed(1)} megapixels, more than the limit of ${(maxPixels / 1e6).toFixed(1)}`
+        `${format.toUpperCase()} header claims ${width}x${height} = ${(width * height / 1e6).toFixed(1)} megapixels, more than the limit of ${(maxPixels / 1e6).toFixed(1)} (decoding that many pixels would take minutes even reduced)`
       );
     }
     const maxBytes = options.maxDecodeBytes ?? DEFAULT_MAX_DECODE_BYTES;
-    const needed = decodeMemoryBytes(format, bytes);
-    if (needed > maxBytes) {
+    if (!options.reduce && decodeMemoryBytes(format, bytes) <= maxBytes) {
+      return format === "png" ? decodePng(bytes) : format === "jpeg" ? decodeJpeg(bytes) : decodeDicom(bytes, options);
+    }
+    // Too large to hold: decoded row by row into block means, in grey (reduce.ts).
+    const reduced = reducedDecodeBytes(format, bytes, options.reduceFor);
+    if (reduced.bytes > maxBytes) {
       const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;
       throw new ImageDecodeError(
         "too-large",
-        `${format.toUpperCase()} of ${width}x${height} would take about ${mb(needed)} of memory to decode, more than the limit of ${mb(maxBytes)}; ` +
-          `reduce it (e.g. to 4096 pixels on its longer side, grey, 8 bit) and open it again`
+        `${format.toUpperCase()} of ${width}x${height} would take about ${mb(reduced.bytes)} of memory to decode even reduced (${reduced.why}), more than the limit of ${mb(maxBytes)}; ` +
+          (format === "jpeg" ? "save it as a baseline JPEG, or smaller, and open it again" : "save it smaller (e.g. 4096 pixels on its longer side) or uncompressed, and open it again")
       );
     }
-    return format === "png" ? decodePng(bytes) : format === "jpeg" ? decodeJpeg(bytes) : decodeDicom(bytes, options);
+    return format === "png" ? decodePngReduced(bytes, options.reduceFor) : format === "jpeg" ? decodeJpegReduced(bytes, options.reduceFor) : decodeDicomReduced(bytes, options);
   } catch (error) {
     throw asDecodeError(error, options.name, format);
   }

@@ -10,8 +10,10 @@ import dicomParser from "dicom-parser";
 import type {DataSet, Element} from "dicom-parser";
 import {inflateSync} from "fflate";
 import {chestMismatch, readDicomMetadata} from "./dicom-metadata.js";
-import {dicomCodecFor, type DecodedFrame, type ExpectedFrame, type FrameCodec} from "./codecs/index.js";
-import {ImageDecodeError, type DecodedImage, type DecodeOptions} from "./types.js";
+import {codecNameFor, dicomCodecFor, type DecodedFrame, type ExpectedFrame, type FrameCodec} from "./codecs/index.js";
+import {decodeJpegRowsChecked, readJpegHeader} from "./jpeg.js";
+import {GreyReducer} from "./reduce.js";
+import {ImageDecodeError, type DecodedImage, type DecodeOptions, type ReduceTarget} from "./types.js";
 
 const IMPLICIT_LE = "1.2.840.10008.1.2";
 const EXPLICIT_LE = "1.2.840.10008.1.2.1";
@@ -300,7 +302,67 @@ export function decodeDicom(input: Uint8Array, options: Pick<DecodeOptions, "voi
   }
 }
 
-function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed, options: Pick<DecodeOptions, "voi" | "fileVoi">): DecodedImage {
+/**
+ * The first frame decoded reduced (reduce.ts), for images too large to hold: the same values as
+ * decodeDicom, handed row by row in grey to the reducer, never as a full-size float image. An
+ * uncompressed frame is read where it lies in the file; a compressed one is decoded to its samples
+ * first (JPEG baseline/extended row by row, into 8-bit samples), then reduced.
+ */
+export function decodeDicomReduced(input: Uint8Array, options: Pick<DecodeOptions, "voi" | "fileVoi" | "reduceFor"> = {}): DecodedImage {
+  const parsed = parse(input, false);
+  try {
+    return decodeParsed(parsed, options, true);
+  } catch (error) {
+    throw wrapParserError(error);
+  }
+}
+
+const isNative = (uid: string) => uid === IMPLICIT_LE || uid === EXPLICIT_LE || uid === EXPLICIT_BE || uid === DEFLATED_LE;
+
+/** Bytes per sample of the decoded frame and the decoder's own copy, by how the frame is stored. */
+function frameBytes(ds: DataSet, transferSyntax: string, width: number, height: number): {full: number; reduced: number; why: string} {
+  const spp = ds.uint16("x00280002") ?? 1;
+  const bytesPerSample = Math.ceil((ds.uint16("x00280100") ?? 16) / 8);
+  const pixels = width * height * spp;
+  const out = pixels * 4; // the Float32 image of a full decode
+  if (isNative(transferSyntax)) {
+    // Read where they lie; a deflated data set is inflated whole first.
+    const inflated = transferSyntax === DEFLATED_LE ? pixels * bytesPerSample : 0;
+    return {full: out + inflated, reduced: inflated, why: inflated ? "the inflated data set" : "rows and block sums"};
+  }
+  // jpeg-js (full) holds int32 blocks (about 6 bytes per sample); our row decoder, the 8-bit samples.
+  const jpeg = codecNameFor(transferSyntax) === "jpeg-js";
+  const decoded = jpeg ? pixels * 7 : pixels * bytesPerSample * 2; // samples, and a wasm codec's own copy
+  return {full: out + decoded, reduced: jpeg ? pixels : decoded, why: "the decoded frame's samples"};
+}
+
+/** Rows, columns and samples per pixel, from the header (budget.ts). */
+export function dicomGeometry(bytes: Uint8Array): {width: number; height: number; samplesPerPixel: number} {
+  const {dataSet, transferSyntax} = parse(bytes, true);
+  const {width, height} = headerOf(dataSet, transferSyntax);
+  return {width, height, samplesPerPixel: dataSet.uint16("x00280002") === 3 ? 3 : 1};
+}
+
+/** Memory of a full-resolution decode (budget.ts), from the header. */
+export function dicomFullBytes(bytes: Uint8Array): number {
+  const {dataSet, transferSyntax} = parse(bytes, true);
+  const {width, height} = headerOf(dataSet, transferSyntax);
+  return frameBytes(dataSet, transferSyntax, width, height).full;
+}
+
+/** Memory of decodeDicomReduced (budget.ts), from the header. */
+export function dicomReducedBytes(bytes: Uint8Array, target?: ReduceTarget): {bytes: number; why: string} {
+  const {dataSet, transferSyntax} = parse(bytes, true);
+  const {width, height} = headerOf(dataSet, transferSyntax);
+  const {reduced, why} = frameBytes(dataSet, transferSyntax, width, height);
+  return {bytes: reduced + 8 * width + GreyReducer.bytes(width, height, target), why};
+}
+
+function decodeParsed(
+  {dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed,
+  options: Pick<DecodeOptions, "voi" | "fileVoi" | "reduceFor">,
+  reduce = false
+): DecodedImage {
   const native = transferSyntax === IMPLICIT_LE || transferSyntax === EXPLICIT_LE || transferSyntax === EXPLICIT_BE || transferSyntax === DEFLATED_LE;
   const codec = native ? undefined : dicomCodecFor(transferSyntax);
   if (!native && !codec) throw unsupportedSyntax(transferSyntax);
@@ -375,7 +437,10 @@ function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed,
     if (isColour) info.planarConfiguration = planar;
     stored = !isColour ? (p) => read(p) : planar === 1 ? (p, s) => read(s * pixels + p) : (p, s) => read(p * 3 + s);
   } else {
-    frame = decodeFrame(codec!, firstFrame(ds, pixelElement, frames, bytes, transferSyntax), {width, height, samplesPerPixel, bitsAllocated, signed, photometric}, transferSyntax);
+    const expected = {width, height, samplesPerPixel, bitsAllocated, signed, photometric};
+    const compressed = firstFrame(ds, pixelElement, frames, bytes, transferSyntax);
+    // Reduced: a JPEG frame row by row into its 8-bit samples, not through jpeg-js's int32 blocks.
+    frame = reduce && codec!.library === "jpeg-js" ? jpegFrameByRows(compressed, expected, transferSyntax) : decodeFrame(codec!, compressed, expected, transferSyntax);
     const samples = frame.samples;
     // A codec that returns unsigned bit patterns of signed data (JPEG-LS, lossless JPEG): sign-extend.
     const range = 2 ** bitsStored;
@@ -389,18 +454,32 @@ function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed,
     info.codedBitsPerSample = frame.bitsPerSample;
   }
 
-  const data = new Float32Array(pixels * samplesPerPixel);
+  // Reduced: each row in grey into the reducer (the same values as below, then preprocess.ts's BT.601).
+  const reducer = reduce ? new GreyReducer(width, height, options.reduceFor) : undefined;
+  const row = reducer ? new Float64Array(width) : undefined;
+  const reducedImage = (bitDepth: number): DecodedImage => {
+    const r = reducer!.finish();
+    info.reducedBy = r.reduced.factor;
+    return {width: r.width, height: r.height, channels: 1, data: r.data, format: "dicom", bitDepth, info, reduced: r.reduced};
+  };
+  const data = reducer ? new Float32Array(0) : new Float32Array(pixels * samplesPerPixel);
   if (isColour) {
     // Colour images carry no VOI transform: scale the stored range; YBR_FULL is converted to RGB
     // (the JPEG-family codecs have already converted YBR; RLE keeps the samples as stored).
     const max = 2 ** (frame ? frame.bitsPerSample : bitsStored) - 1;
     const ybr = (native || transferSyntax === "1.2.840.10008.1.2.5") && photometric === "YBR_FULL";
+    const clamp01 = (v: number) => Math.min(1, Math.max(0, v / max));
     for (let p = 0; p < pixels; p++) {
       const a = stored(p, 0), b = stored(p, 1), c = stored(p, 2);
       const rgb = ybr ? ybrToRgb(a, b, c, max) : [a, b, c];
-      for (let s = 0; s < 3; s++) data[p * 3 + s] = Math.min(1, Math.max(0, rgb[s]! / max));
+      if (row) {
+        const x = p % width;
+        row[x] = 0.299 * clamp01(rgb[0]!) + 0.587 * clamp01(rgb[1]!) + 0.114 * clamp01(rgb[2]!);
+        if (x === width - 1) reducer!.addRow((p - x) / width, row);
+      } else for (let s = 0; s < 3; s++) data[p * 3 + s] = clamp01(rgb[s]!);
     }
     info.voi = "none (colour)";
+    if (reducer) return reducedImage(frame ? frame.bitsPerSample : bitsStored);
     return {width, height, channels: 3, data, format: "dicom", bitDepth: frame ? frame.bitsPerSample : bitsStored, info};
   }
 
@@ -477,11 +556,45 @@ function decodeParsed({dataSet: ds, bytes, transferSyntax, hasPreamble}: Parsed,
   // 4. MONOCHROME1 means high values are displayed dark: invert after the VOI (PS3.3 C.7.6.3.1.2).
   const invert = photometric === "MONOCHROME1";
   if (invert) info.inverted = true;
+  if (row) {
+    for (let y = 0, p = 0; y < height; y++) {
+      for (let x = 0; x < width; x++, p++) {
+        const v = voi(toModality(stored(p, 0)));
+        row[x] = invert ? 1 - v : v;
+      }
+      reducer!.addRow(y, row);
+    }
+    return reducedImage(bitsStored);
+  }
   for (let p = 0; p < pixels; p++) {
     const y = voi(toModality(stored(p, 0)));
     data[p] = invert ? 1 - y : y;
   }
   return {width, height, channels: 1, data, format: "dicom", bitDepth: bitsStored, info};
+}
+
+/** A JPEG frame (the jpeg-js syntaxes) through the row decoder: the same 8-bit samples, without jpeg-js's blocks. */
+function jpegFrameByRows(compressed: Uint8Array, expected: ExpectedFrame, transferSyntax: string): DecodedFrame {
+  try {
+    // The sizes first, so that a frame larger than the header says allocates nothing.
+    const header = readJpegHeader(compressed);
+    const components = header.components === 1 ? 1 : 3;
+    if (header.width !== expected.width || header.height !== expected.height || components !== expected.samplesPerPixel) {
+      throw new ImageDecodeError(
+        "corrupt",
+        `DICOM says ${expected.width}x${expected.height}x${expected.samplesPerPixel} but its ${transferSyntaxName(transferSyntax)} (${transferSyntax}) data holds ${header.width}x${header.height}x${components}`
+      );
+    }
+    const samples = new Uint8Array(header.width * header.height * components);
+    decodeJpegRowsChecked(compressed, {colorTransform: expected.photometric.startsWith("YBR")}, (y, row) => samples.set(row, y * row.length));
+    return {width: header.width, height: header.height, components, bitsPerSample: 8, signed: false, samples};
+  } catch (error) {
+    if (error instanceof ImageDecodeError && !/^DICOM says/.test(error.message)) {
+      const hint = error.code === "unsupported" ? `; ${conversionHint(transferSyntax)}` : "";
+      throw new ImageDecodeError(error.code, `${transferSyntaxName(transferSyntax)} (${transferSyntax}): ${error.message}${hint}`, undefined, {cause: error.cause});
+    }
+    throw error;
+  }
 }
 
 function ybrToRgb(y: number, cb: number, cr: number, max: number): number[] {

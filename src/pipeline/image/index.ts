@@ -10,8 +10,13 @@ export {
   DEFAULT_MAX_DECODE_BYTES,
   DEFAULT_MAX_PIXELS,
   ImageDecodeError,
+  storedSize,
   type DecodedImage,
   type DecodeOptions,
   type ImageErrorCode,
-  type ImageFormat
+  type ImageFormat,
+  type ReducedSquare,
+  type ReduceTarget,
+  type Reduction
 } from "./types.js";
+export {REDUCED_MAX_SIDE} from "./reduce.js";

@@ -4,7 +4,9 @@
  * its lower half must be refused as "truncated" instead.
  */
 import jpegJs from "jpeg-js";
-import {ImageDecodeError, type DecodedImage} from "./types.js";
+import {decodeJpegRows, type JpegRowsOptions} from "./jpeg-stream.js";
+import {GreyReducer, LUMA_8} from "./reduce.js";
+import {ImageDecodeError, type DecodedImage, type ReduceTarget} from "./types.js";
 
 /** Frame types (SOFn markers), named as in ITU T.81 so unsupported ones can be explained. */
 const PROCESSES: Record<number, string> = {
@@ -111,11 +113,8 @@ export interface JpegSamples {
   colourModel: string;
 }
 
-/**
- * Decodes to 8-bit samples. `colorTransform` overrides the YCbCr->RGB guess for 3-component data
- * (DICOM says in its Photometric Interpretation whether the components are RGB or YCbCr).
- */
-export function decodeJpegSamples(bytes: Uint8Array, options: {colorTransform?: boolean} = {}): JpegSamples {
+/** What a JPEG must be for our decoders, and how its components are to be read. */
+function checkJpeg(bytes: Uint8Array, options: {colorTransform?: boolean}): {header: JpegHeader; ycbcr: boolean; colourModel: string} {
   const header = scanJpeg(bytes, false);
   const {width, height, components, precision, process} = header;
   if (header.marker > 0xc2) {
@@ -134,6 +133,16 @@ export function decodeJpegSamples(bytes: Uint8Array, options: {colorTransform?: 
   const ycbcr = options.colorTransform ?? header.adobeTransform !== 0;
   const colourModel =
     components === 1 ? "greyscale" : components === 3 ? (ycbcr ? "YCbCr" : "RGB") : header.adobeTransform === 2 ? "YCCK" : "CMYK";
+  return {header, ycbcr, colourModel};
+}
+
+/**
+ * Decodes to 8-bit samples. `colorTransform` overrides the YCbCr->RGB guess for 3-component data
+ * (DICOM says in its Photometric Interpretation whether the components are RGB or YCbCr).
+ */
+export function decodeJpegSamples(bytes: Uint8Array, options: {colorTransform?: boolean} = {}): JpegSamples {
+  const {header, ycbcr, colourModel} = checkJpeg(bytes, options);
+  const {width, height, components} = header;
 
   // jpeg-js keeps 8x8 blocks of int32 per component (4 bytes/sample, padded to whole MCUs) plus
   // component lines, a copy and the RGB output: budget that, for this image, with some slack.
@@ -174,5 +183,48 @@ export function decodeJpeg(bytes: Uint8Array): DecodedImage {
     format: "jpeg",
     bitDepth: 8,
     info: {process: header.process, components: header.components, colourModel}
+  };
+}
+
+/**
+ * The rows of a JPEG as 8-bit samples (1 grey or 3 RGB per pixel), a band at a time, through
+ * jpeg-stream.ts: the same samples as decodeJpegSamples without holding the image. `samples` is
+ * reused between calls.
+ */
+export function decodeJpegRowsChecked(
+  bytes: Uint8Array,
+  options: {colorTransform?: boolean},
+  onRow: (y: number, samples: Uint8Array) => void
+): {width: number; height: number; components: 1 | 3; header: JpegHeader; colourModel: string} {
+  const {header, ycbcr, colourModel} = checkJpeg(bytes, options);
+  const stream: JpegRowsOptions = {colorTransform: ycbcr};
+  if (header.adobeTransform !== undefined) stream.adobeTransform = header.adobeTransform;
+  const {components} = decodeJpegRows(bytes, stream, onRow);
+  return {width: header.width, height: header.height, components, header, colourModel};
+}
+
+/** A JPEG too large to hold, decoded reduced (reduce.ts): grey rows into block means. */
+export function decodeJpegReduced(bytes: Uint8Array, target?: ReduceTarget): DecodedImage {
+  const {width, height} = readJpegHeader(bytes);
+  // Made at the first row, after the file has been checked: a lying header allocates nothing.
+  let reducer: GreyReducer | undefined;
+  const grey = new Float64Array(width);
+  const {header, colourModel} = decodeJpegRowsChecked(bytes, {}, (y, samples) => {
+    reducer ??= new GreyReducer(width, height, target);
+    if (samples.length === width) for (let x = 0; x < width; x++) grey[x] = samples[x]! / 255;
+    else for (let x = 0, o = 0; x < width; x++, o += 3) grey[x] = LUMA_8[samples[o]!]! + LUMA_8[256 + samples[o + 1]!]! + LUMA_8[512 + samples[o + 2]!]!;
+    reducer.addRow(y, grey);
+  });
+  if (!reducer) throw new ImageDecodeError("corrupt", "JPEG has no image rows");
+  const reduced = reducer.finish();
+  return {
+    width: reduced.width,
+    height: reduced.height,
+    channels: 1,
+    data: reduced.data,
+    format: "jpeg",
+    bitDepth: 8,
+    info: {process: header.process, components: header.components, colourModel, reducedBy: reduced.reduced.factor},
+    reduced: reduced.reduced
   };
 }

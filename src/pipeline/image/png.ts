@@ -52,7 +52,7 @@ export function readPngHeader(bytes: Uint8Array): PngHeader {
 }
 
 /** Checks that every chunk fits in the file and that IEND is reached; says "truncated" otherwise. */
-function checkChunks(bytes: Uint8Array): {hasTransparency: boolean} {
+export function checkChunks(bytes: Uint8Array): {hasTransparency: boolean} {
   let at = 8;
   let sawData = false;
   let hasTransparency = false;

@@ -14,12 +14,12 @@ import {existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, stat
 import os from "node:os";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
-import {analyse, type Analysis} from "../../analyse.js";
+import {analyse, analysisTarget, type Analysis} from "../../analyse.js";
 import {loadBundle, type Bundle} from "../../bundle/load.js";
 import {usedOutputs, type ExplanationMethod} from "../../explain/index.js";
 import {drop} from "../../evaluate.js";
 import {decodeImage, loadAllDicomCodecs, readImageHeader} from "../../image/index.js";
-import {ImageDecodeError, type DecodedImage} from "../../image/types.js";
+import {ImageDecodeError, storedSize, type DecodedImage, type ReduceTarget} from "../../image/types.js";
 import {initBackend} from "../../wasm-backend.js";
 import {directorySource} from "../fs-source.js";
 import {listHash, shardOf, walkImages, type ImageWalk, type Shard} from "./images.js";
@@ -253,6 +253,8 @@ interface Context {
   /** Listed paths that could not be walked, and the real bytes of non-UTF-8 paths (images.ts). */
   listing: Pick<ImageWalk, "problems" | "fsPaths">;
   recalibration: LoadedRecalibration | null;
+  /** The squares analyse() prepares: a huge image, decoded reduced, gets them exactly. */
+  reduceFor: ReduceTarget;
 }
 
 type ChunkRows = Record<(typeof CHUNK_TABLES)[number]["name"], Row[]>;
@@ -268,8 +270,8 @@ function processImage(ctx: Context, relative: string, rows: ChunkRows): boolean 
   let sha256: string | null = null;
   const imageRow = (status: "ok" | "error", image?: DecodedImage): Row => [
     relative,
-    image?.width ?? header?.width ?? null,
-    image?.height ?? header?.height ?? null,
+    (image && storedSize(image).width) ?? header?.width ?? null,
+    (image && storedSize(image).height) ?? header?.height ?? null,
     image?.format ?? header?.format ?? null,
     bytes?.length ?? null,
     sha256,
@@ -305,7 +307,7 @@ function processImage(ctx: Context, relative: string, rows: ChunkRows): boolean 
   t = performance.now();
   let image: DecodedImage;
   try {
-    image = decodeImage(bytes, {name: relative});
+    image = decodeImage(bytes, {name: relative, reduceFor: ctx.reduceFor});
   } catch (error) {
     timings.decode = performance.now() - t;
     return fail("decode", error);
@@ -517,7 +519,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
       );
 
       options.onStart?.({total, resumed});
-      const ctx: Context = {bundle, root, findings, outputs, labels, explain, alphas, listing: walk, recalibration};
+      const ctx: Context = {bundle, root, findings, outputs, labels, explain, alphas, listing: walk, recalibration, reduceFor: analysisTarget(bundle)};
       const progress = new Progress(total, stream, options.progress ?? "auto", label);
       const startedAt = new Date();
       const startedMs = performance.now();
