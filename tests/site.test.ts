@@ -117,7 +117,7 @@ describe("the Analyse page", {timeout: 600_000}, () => {
     expect(watched.requests.some((url) => /\/_file\/data\/dicom-codec-openjpeg\.[0-9a-f]+\.wasm$/.test(url))).toBe(true);
     await watched.page.locator(".verdict").waitFor();
     expect(await watched.page.locator(".verdict").textContent()).toMatch(/In distribution|Rejected as out of distribution/);
-    expect(await watched.page.locator("svg").filter({hasText: "Pneumonia"}).count()).toBeGreaterThan(0);
+    await expect.poll(() => watched.page.locator("svg").filter({hasText: "Pneumonia"}).count()).toBeGreaterThan(0);
     await expect.poll(() => watched.page.locator(".maps canvas").count()).toBe(4);
     for (const colours of await canvasColours(watched.page, ".maps canvas")) expect(colours).toBeGreaterThan(50);
     const captions = await watched.page.locator(".maps figcaption").allTextContents();
