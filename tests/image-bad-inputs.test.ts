@@ -4,6 +4,7 @@ import {describe, expect, it} from "vitest";
 import {dataFile} from "./helpers/paths.js";
 import {decodeImage, ImageDecodeError, readImageHeader, type ImageErrorCode} from "../src/pipeline/image/index.js";
 import {greyImage, writeDicom} from "./helpers/dicom-writer.js";
+import {pngChunk} from "./corpus/bad-inputs.js";
 
 function errorOf(bytes: Uint8Array, name = "input", maxPixels?: number): ImageDecodeError {
   try {
@@ -16,26 +17,7 @@ function errorOf(bytes: Uint8Array, name = "input", maxPixels?: number): ImageDe
 }
 const expectCode = (bytes: Uint8Array, code: ImageErrorCode, name?: string) => expect(errorOf(bytes, name).code).toBe(code);
 
-// CRC-32 as PNG uses it (ISO 3309), to build valid chunks by hand.
-const crcTable = Array.from({length: 256}, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = crcTable[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function chunk(type: string, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + body.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, body.length);
-  out.set(new TextEncoder().encode(type), 4);
-  out.set(body, 8);
-  view.setUint32(8 + body.length, crc32(out.subarray(4, 8 + body.length)));
-  return out;
-}
+const chunk = pngChunk;
 /** A structurally valid PNG whose IHDR claims width x height, with a tiny IDAT. */
 function pngClaiming(width: number, height: number): Uint8Array {
   const ihdr = new Uint8Array(13);

@@ -190,15 +190,7 @@ export function rgba16Png(width: number, height: number, value: (y: number, out:
     [prev, row] = [row, prev];
   }
   const idat = concat(chunks);
-  const chunk = (type: string, body: Uint8Array) => {
-    const out = new Uint8Array(12 + body.length);
-    const view = new DataView(out.buffer);
-    view.setUint32(0, body.length);
-    out.set(new TextEncoder().encode(type), 4);
-    out.set(body, 8);
-    view.setUint32(8 + body.length, crc32(out.subarray(4, 8 + body.length)));
-    return out;
-  };
+  const chunk = pngChunk;
   const ihdr = new Uint8Array(13);
   new DataView(ihdr.buffer).setUint32(0, width);
   new DataView(ihdr.buffer).setUint32(4, height);
@@ -221,10 +213,22 @@ const CRC = Uint32Array.from({length: 256}, (_, n) => {
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
   return c >>> 0;
 });
-function crc32(bytes: Uint8Array): number {
+/** CRC-32 as PNG uses it (ISO 3309). */
+export function crc32(bytes: Uint8Array): number {
   let c = 0xffffffff;
   for (const b of bytes) c = CRC[(c ^ b) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
+}
+
+/** One PNG chunk: length, type, body and CRC, to build valid files by hand. */
+export function pngChunk(type: string, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + body.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, body.length);
+  out.set(new TextEncoder().encode(type), 4);
+  out.set(body, 8);
+  view.setUint32(8 + body.length, crc32(out.subarray(4, 8 + body.length)));
+  return out;
 }
 
 /** A colour (YCbCr 4:2:0) baseline JPEG of `width` x `height`, grey `value(y, out)` in [0, 1] as R = G = B. */
