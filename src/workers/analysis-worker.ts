@@ -78,7 +78,7 @@ async function loadModel(spec: ModelSpec, progress: Progress): Promise<WorkerMod
     source = urlSource(model);
     bundle = await loadBundle(source, {ood: ood ? urlSource(ood) : undefined, onProgress: onFile});
   }
-  const cardSha256 = await cardDigest(source);
+  const cardSha256 = await cardDigest(source, bundle.kind);
   progress("Ready", 1);
   return {
     card: bundle.card,
@@ -145,8 +145,9 @@ async function analyseImage({bytes, name, options, displaySize, viewMax}: {bytes
 }
 
 /** SHA-256 of the model's card.json (or Chester's config.json): recalibration files name it. */
-async function cardDigest(source: BundleSource): Promise<string> {
-  const bytes = await source.readBytes((await source.exists("card.json")) ? "card.json" : "config.json");
+async function cardDigest(source: BundleSource, kind: "bundle" | "chester"): Promise<string> {
+  // The loader already knows which file the folder has: asking the server again would be one more request (a 404 for Chester's).
+  const bytes = await source.readBytes(kind === "bundle" ? "card.json" : "config.json");
   const digest = await crypto.subtle.digest("SHA-256", bytes.slice().buffer);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
