@@ -4,7 +4,7 @@
 import {explanationAgreement} from "./explanation-agreement.js";
 
 try {
-  const result = await explanationAgreement((line) => process.stderr.write(`explanation-agreement: ${line}\n`));
+  const result = await explanationAgreement({log: (line) => process.stderr.write(`explanation-agreement: ${line}\n`)});
   process.stdout.write(JSON.stringify(result));
 } catch (error) {
   console.error(`explanation-agreement.json: ${(error as Error).message}`);

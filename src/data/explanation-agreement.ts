@@ -31,7 +31,7 @@ import {sampleRows} from "./audit-sample.js";
 import {DATA_ROOT, PROJECT_ROOT} from "./paths.js";
 
 export const AGREEMENT_METHODS: ExplanationMethod[] = ["saliency", "cam", "gradcam", "gradcampp", "layercam", "eigencam"];
-export const AGREEMENT_IMAGES = 4;
+export const AGREEMENT_IMAGES = 3;
 export const AGREEMENT_ALPHAS = [5, 10, 20, 40];
 /** Deletion / insertion steps: 8 (not the audit's 16) to keep the build short; ROAD keeps its 9 fractions. */
 export const AGREEMENT_STEPS = 8;
@@ -78,8 +78,7 @@ export interface ExplanationAgreement {
   boxes: BoxRow[];
 }
 
-async function bundleAgreement(name: string, images: {path: string; box?: BoxRow}[], finding: string, log: (line: string) => void): Promise<BundleAgreement> {
-  const folder = path.join(PROJECT_ROOT, "models", name);
+async function bundleAgreement(name: string, folder: string, images: {path: string; box?: BoxRow}[], finding: string, log: (line: string) => void): Promise<BundleAgreement> {
   if (!existsSync(path.join(folder, "card.json"))) throw new Error(`${folder}/card.json does not exist: train and evaluate the bundle first (training/README.md)`);
   const start = performance.now();
   const bundle = await loadBundle(directorySource(folder));
@@ -112,16 +111,27 @@ async function bundleAgreement(name: string, images: {path: string; box?: BoxRow
   }
 }
 
-export async function explanationAgreement(log: (line: string) => void = () => {}): Promise<ExplanationAgreement> {
+export interface AgreementOptions {
+  log?: (line: string) => void;
+  /** Bundle folders by the name each sample belongs to (tests give a small bundle for both). */
+  folders?: {"pediatric-pneumonia": string; "nih-chestxray14": string};
+  images?: number;
+}
+
+export async function explanationAgreement({log = () => {}, folders, images = AGREEMENT_IMAGES}: AgreementOptions = {}): Promise<ExplanationAgreement> {
   await initBackend({prefer: ["wasm"]});
+  const folderOf = (name: "pediatric-pneumonia" | "nih-chestxray14") => folders?.[name] ?? path.join(PROJECT_ROOT, "models", name);
   const boxes = allBoxes();
-  const boxed = boxedSamplePaths().slice(0, AGREEMENT_IMAGES);
+  const boxed = boxedSamplePaths().slice(0, images);
   const nih = boxed.map((p) => ({path: p, box: boxes.find((b) => b.path === p && b.finding === "Pneumonia")!}));
-  const peds = spaced(sampleRows().filter((r) => r.label === "PNEUMONIA"), AGREEMENT_IMAGES).map((r) => ({path: r.path}));
+  const peds = spaced(sampleRows().filter((r) => r.label === "PNEUMONIA"), images).map((r) => ({path: r.path}));
   return {
     made: new Date().toISOString(),
-    settings: {methods: AGREEMENT_METHODS, alphas: AGREEMENT_ALPHAS, steps: AGREEMENT_STEPS, images: AGREEMENT_IMAGES},
-    bundles: [await bundleAgreement("pediatric-pneumonia", peds, "Pneumonia", log), await bundleAgreement("nih-chestxray14", nih, "Pneumonia", log)],
+    settings: {methods: AGREEMENT_METHODS, alphas: AGREEMENT_ALPHAS, steps: AGREEMENT_STEPS, images},
+    bundles: [
+      await bundleAgreement("pediatric-pneumonia", folderOf("pediatric-pneumonia"), peds, "Pneumonia", log),
+      await bundleAgreement("nih-chestxray14", folderOf("nih-chestxray14"), nih, "Pneumonia", log)
+    ],
     boxes
   };
 }
