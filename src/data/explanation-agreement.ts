@@ -37,6 +37,8 @@ export const AGREEMENT_ALPHAS = [5, 10, 20, 40];
 export const AGREEMENT_STEPS = 8;
 /** Boxed radiographs the page offers as samples (the agreement's and a few more). */
 export const BOXED_SAMPLES = 8;
+/** The boxed samples' `set` in their pack: what the image chooser shows before the file name. */
+export const BOXED_SET = "NIH, Pneumonia box";
 
 const BOXES_FILE = () => path.join(DATA_ROOT, "cxr-nih/boxes.csv");
 

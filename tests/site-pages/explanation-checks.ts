@@ -14,6 +14,14 @@ import {canvasFacts} from "./canvas.js";
 const DEFAULT_METHODS = ["cam", "gradcam", "gradcampp"];
 
 export async function checkExplanationChecks(page: Page, {timeout = 400_000}: {timeout?: number} = {}): Promise<void> {
+  await checkCurrentImage(page, timeout);
+  await page.locator(".no-box").waitFor();
+  await checkLocalisation(page, timeout);
+  await checkAgreement(page);
+}
+
+/** Curves, areas, the baseline control and the sanity check of the current image (the default methods). */
+export async function checkCurrentImage(page: Page, timeout: number): Promise<void> {
   await page.getByText(/Faithfulness of 3 maps: 12 curves/).waitFor({timeout});
 
   // Curves: one chart per kind, a line per method.
@@ -46,13 +54,15 @@ export async function checkExplanationChecks(page: Page, {timeout = 400_000}: {t
   const sanity = page.locator("svg.sanity-chart, figure.sanity-chart").first();
   expect(await sanity.locator("g[aria-label=line] path").count()).toBeGreaterThanOrEqual(3);
   await page.locator(".sanity-verdict").waitFor();
+}
 
-  // The default pediatric sample has no box; a boxed NIH sample does.
-  await page.locator(".no-box").waitFor();
+/** A boxed NIH sample chosen: its box drawn over each map, one localisation row per method. */
+export async function checkLocalisation(page: Page, timeout: number): Promise<void> {
   const select = page.locator(".image-chooser select");
-  const boxed = await select.locator("option").evaluateAll((options) => (options as HTMLOptionElement[]).map((o) => o.value).find((v) => v.startsWith("cxr-nih/")));
+  const boxed = await select.locator("option").evaluateAll((options) => (options as HTMLOptionElement[]).find((o) => o.textContent!.startsWith("NIH, Pneumonia box"))?.value);
   expect(boxed, "a boxed NIH sample is offered").toBeTruthy();
   await select.selectOption(boxed!);
+  await page.getByRole("heading", {name: `One image: ${boxed!.split("/").pop()}`}).waitFor({timeout});
   const localisation = page.locator("table.localisation-table tbody tr");
   await expect.poll(() => localisation.count(), {timeout}).toBe(3);
   for (const text of await localisation.locator("td:nth-child(2)").allTextContents()) expect(text).toMatch(/^(hit|miss|0\.\d\d)$/);
@@ -68,7 +78,10 @@ export async function checkExplanationChecks(page: Page, {timeout = 400_000}: {t
     return n;
   });
   expect(cyan).toBeGreaterThan(20);
+}
 
+/** The agreement over the sample set, made at build time. */
+export async function checkAgreement(page: Page): Promise<void> {
   // The agreement over the sample set, made at build time: a row per method in each bundle's table.
   const tables = page.locator("table.agreement-table");
   await expect.poll(() => tables.count()).toBe(2);

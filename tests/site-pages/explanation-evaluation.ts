@@ -14,7 +14,7 @@ const check: PageCheck = {
   path: "/explanation-evaluation.html",
   name: "explanation-evaluation",
   // The sample set's evaluation, then the faithfulness checks of two images and their sanity checks.
-  timeout: 1_500_000,
+  timeout: 2_400_000,
   async run(page) {
     await page.getByText(/Swept \d+ values of α/).waitFor({timeout: 240_000});
     await page.getByText(/Evaluated 24 bundled samples/).waitFor({timeout: 400_000});
