@@ -210,8 +210,9 @@ export function agreementView(data: AgreementData, alpha: number, {labels = {}, 
     color: {type: "linear", domain: [-1, 1], scheme: "RdBu", legend: true, label: "Kendall's τ between the metrics' rankings of the methods"},
     marks: [
       Plot.cell(cells, {x: "a", y: "b", fill: (d: {tau: number}) => (Number.isFinite(d.tau) ? d.tau : null), inset: 0.5}),
-      // Light text on the dark ends of the scale.
-      Plot.text(cells, {x: "a", y: "b", text: (d: {tau: number}) => (Number.isFinite(d.tau) ? d.tau.toFixed(2) : "–"), fill: (d: {tau: number}) => (Math.abs(d.tau) > 0.6 ? "white" : "black"), fontSize: 10})
+      // Light figures on the dark ends of the scale (two marks: a constant fill is a colour, not the scale's).
+      Plot.text(cells.filter((d) => !(Math.abs(d.tau) > 0.6)), {x: "a", y: "b", text: (d: {tau: number}) => (Number.isFinite(d.tau) ? d.tau.toFixed(2) : "–"), fill: "black", fontSize: 10}),
+      Plot.text(cells.filter((d) => Math.abs(d.tau) > 0.6), {x: "a", y: "b", text: (d: {tau: number}) => d.tau.toFixed(2), fill: "white", fontSize: 10})
     ]
   }) as HTMLElement;
   heat.classList.add("agreement-tau");
