@@ -4,7 +4,7 @@
  * without), each table's rows equal to what the pure modules compute for the same image, and the
  * flags' errors. Resume after SIGKILL for these tables: audit-resume.test.ts.
  */
-import {readFileSync, writeFileSync} from "node:fs";
+import {mkdirSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {beforeAll, describe, expect, it} from "vitest";
 import {analyse} from "../src/pipeline/analyse.js";
@@ -39,6 +39,8 @@ let bundle: Bundle;
 
 beforeAll(async () => {
   await initBackend();
+  rmSync(root, {recursive: true, force: true});
+  mkdirSync(root, {recursive: true});
   options = {
     images: DATA_ROOT,
     files: FILES,
