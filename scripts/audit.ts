@@ -1,11 +1,11 @@
 /**
  * npm run audit -- --images DIR [--labels CSV] [--model NAME_OR_PATH] [--out DIR] [--shard I/N]
  *                  [--explain saliency,cam,gradcam,gradcampp] [--alpha 5,10,20,40] [--workers N]
- *                  [--recalibration FILE]
+ *                  [--recalibration FILE] [--faithfulness] [--sanity N|all] [--localisation BOXES.csv]
  * npm run audit -- --fit-recalibration METHOD [--out DIR]
  *
  * Runs a model bundle over a folder of images into Parquet tables (images, predictions, ood,
- * explanations, errors, metrics, run). Resumable and shardable: see README.md, "Batch audit".
+ * explanations, faithfulness, sanity, localisation, errors, metrics, run). Resumable and shardable: see README.md, "Batch audit".
  * Exit codes: 0 done, 1 failure while running, 2 bad command line or inputs (nothing was processed).
  */
 import {AuditError, parseAuditArgs, runAudit, USAGE, writeMetrics} from "../src/pipeline/node/audit/index.js";

@@ -1,6 +1,6 @@
 /**
- * npm run bench [-- --json FILE] [--runs N] [--only node|browser] [--no-webgl] [--webgl-runs N]
- *                [--webgl-gradient] [--audit-images N] [--image FILE]
+ * npm run bench [-- --json FILE] [--runs N] [--only node|browser|checks] [--no-webgl] [--webgl-runs N]
+ *                [--webgl-gradient] [--audit-images N] [--image FILE] [--check-images N] [--check-methods LIST]
  *
  * Our bundles (models/pediatric-pneumonia, models/nih-chestxray14) beside Chester's own graph
  * (its published DenseNet and autoencoder topologies with synthetic weights of the exact shapes,
@@ -9,6 +9,10 @@
  * path and by the gradient path; saliency), BAD evaluation per image, the whole analysis of one
  * image, and Chester's forward pass + input gradient as its app computes them (TF.js's own
  * gradient). Each figure is the median of --runs (default 5) runs after a warm-up, with min and max.
+ *
+ * The explanation checks (issue 11: faithfulness curves and baselines, the sanity check, localisation)
+ * as the batch audit runs them on --check-images radiographs with radiologists' boxes (default 2),
+ * per bundle: their cost per image from the audit's own stage times (`--only checks` runs just this).
  *
  * Runtimes: Node (wasm, one thread; each model in its own process, so peak memory is its own; the
  * batch audit with one worker and with two), headless Chromium served cross-origin isolated (wasm
@@ -38,12 +42,17 @@ const {values: args} = parseArgs({
     "webgl-runs": {type: "string", default: "1"},
     "webgl-gradient": {type: "boolean", default: false},
     "audit-images": {type: "string", default: "6"},
-    image: {type: "string"}
+    image: {type: "string"},
+    "check-images": {type: "string", default: "2"},
+    "check-methods": {type: "string", default: "cam,gradcam,gradcampp"}
   }
 });
 const RUNS = Math.max(1, Number(args.runs));
 const WEBGL_RUNS = Math.max(1, Number(args["webgl-runs"]));
 const AUDIT_IMAGES = Math.max(1, Number(args["audit-images"]));
+const CHECK_IMAGES = Math.max(1, Number(args["check-images"]));
+const ONLY = args.only;
+if (ONLY !== undefined && !["node", "browser", "checks"].includes(ONLY)) throw new Error(`--only takes node, browser or checks, got ${JSON.stringify(ONLY)}`);
 const WORK = path.join(TMP_ROOT, "bench");
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s`;
@@ -198,6 +207,80 @@ function auditImages(image: string): {dir: string; files: string[]} {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// The explanation checks, in the audit
+
+interface CheckFigures {
+  bundle: string;
+  images: string[];
+  methods: string[];
+  wallSeconds: number;
+  imagesPerSecond: number;
+  /** Per image, median (min-max) over the images: each check's time (ms) summed over the explained findings. */
+  faithfulnessMs: Stat;
+  /** faithfulnessMs per explained finding and method: one map's curves, ROAD and AD / BAD / IC under 4 baselines. */
+  faithfulnessPerMapMs: Stat;
+  sanityMs: Stat;
+  /** sanityMs per explained finding: all methods' maps at each of the model's randomisation steps. */
+  sanitySteps: number;
+  localisationMs: Stat;
+  totalMs: Stat;
+}
+
+function stat(values: number[]): Stat {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return {median: sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2, min: sorted[0]!, max: sorted.at(-1)!, n: sorted.length};
+}
+
+/** The first `count` Pneumonia boxes' images of cxr-nih/boxes.csv, evenly spaced (both bundles have the finding). */
+async function boxedImages(count: number): Promise<string[]> {
+  const {readFileSync} = await import("node:fs");
+  const {parseBoxesCsv} = await import("../src/pipeline/faithfulness/localisation.js");
+  const {boxes} = parseBoxesCsv(readFileSync(path.join(DATA_ROOT, "cxr-nih/boxes.csv"), "utf8"));
+  const pneumonia = [...new Set(boxes.filter((b) => b.finding === "Pneumonia").map((b) => `cxr-nih/${b.path}`))].sort();
+  return Array.from({length: Math.min(count, pneumonia.length)}, (_, i) => pneumonia[Math.floor(((i + 0.5) * pneumonia.length) / Math.min(count, pneumonia.length))]!);
+}
+
+async function explanationChecks(): Promise<CheckFigures[]> {
+  if (!existsSync(path.join(DATA_ROOT, "cxr-nih/boxes.csv"))) {
+    say(`no ${path.join(DATA_ROOT, "cxr-nih/boxes.csv")}: the explanation checks are left out`);
+    return [];
+  }
+  const files = await boxedImages(CHECK_IMAGES);
+  const methods = String(args["check-methods"]);
+  const figures: CheckFigures[] = [];
+  for (const key of MODEL_KEYS.filter((k) => k !== "chester")) {
+    say(`Node wasm: the explanation checks in the audit, ${key}, ${files.length} boxed NIH images, ${methods}`);
+    const dir = path.join(WORK, `checks-${key}`);
+    rmSync(dir, {recursive: true, force: true});
+    mkdirSync(dir, {recursive: true});
+    const list = path.join(dir, "files.json");
+    writeFileSync(list, JSON.stringify(files));
+    const out = (await runChild(["checks", key, DATA_ROOT, list, path.join(DATA_ROOT, "cxr-nih/labels.csv"), path.join(DATA_ROOT, "cxr-nih/boxes.csv"), path.join(dir, "out"), methods])) as {
+      wallSeconds: number;
+      images: number;
+      perImage: {path: string; faithfulness_ms: number; sanity_ms: number; localisation_ms: number; total_ms: number; findings: number; sanity_steps: number}[];
+    };
+    const m = methods.split(",").length;
+    const rows = out.perImage;
+    figures.push({
+      bundle: key,
+      images: rows.map((r) => r.path),
+      methods: methods.split(","),
+      wallSeconds: out.wallSeconds,
+      imagesPerSecond: out.images / out.wallSeconds,
+      faithfulnessMs: stat(rows.map((r) => r.faithfulness_ms)),
+      faithfulnessPerMapMs: stat(rows.map((r) => r.faithfulness_ms / (Math.max(1, r.findings) * m))),
+      sanityMs: stat(rows.map((r) => r.sanity_ms)),
+      sanitySteps: Math.max(...rows.map((r) => r.sanity_steps ?? 0)),
+      localisationMs: stat(rows.map((r) => r.localisation_ms)),
+      totalMs: stat(rows.map((r) => r.total_ms))
+    });
+  }
+  return figures;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Chromium
 
 const WASM_DIR = path.join(REPO_ROOT, "node_modules/@tensorflow/tfjs-backend-wasm/dist");
@@ -339,16 +422,19 @@ function fastest(results: RuntimeResult[]): RuntimeResult | undefined {
 const image = ensureImage();
 say(`image: ${path.relative(REPO_ROOT, image) || image}; runs per figure: ${RUNS} after a warm-up (WebGL: ${WEBGL_RUNS})`);
 say(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-say("Chester's fixtures (synthetic weights of its exact shapes)");
-chesterFixture(CHESTER_MODELS.densenet);
-chesterFixture(CHESTER_MODELS.autoencoder);
+if (ONLY !== "checks") {
+  say("Chester's fixtures (synthetic weights of its exact shapes)");
+  chesterFixture(CHESTER_MODELS.densenet);
+  chesterFixture(CHESTER_MODELS.autoencoder);
+}
 
 const results: RuntimeResult[] = [];
 let nodeMemory: Partial<Record<ModelKey, Record<string, number>>> = {};
 let batch: {one: Awaited<ReturnType<typeof auditThroughput>>; two: Awaited<ReturnType<typeof auditThroughput>>} | null = null;
 const loadBefore = os.loadavg();
 
-if (args.only !== "browser") {
+let checks: CheckFigures[] = [];
+if (ONLY === undefined || ONLY === "node") {
   const node = await nodeRuntime(image);
   results.push(node.result);
   nodeMemory = node.memory;
@@ -359,7 +445,8 @@ if (args.only !== "browser") {
   const two = await auditThroughput(2, files, dir);
   batch = {one, two};
 }
-if (args.only !== "node") {
+if (ONLY === undefined || ONLY === "checks") checks = await explanationChecks();
+if (ONLY === undefined || ONLY === "browser") {
   if (!existsSync(CHROMIUM_PATH)) say(`no Chromium at ${CHROMIUM_PATH} (set CHROMIUM_PATH): the browser runs are left out`);
   else {
     say("Chromium: bundling the page, serving it cross-origin isolated on 127.0.0.1");
@@ -387,6 +474,14 @@ for (const r of results) {
 if (Object.keys(nodeMemory).length) {
   out.push(`\nPeak memory, Node (RSS of one process: load + 3 analyses; Chester: its forward + TF.js input gradient x 3):`);
   out.push(MODEL_KEYS.filter((k) => nodeMemory[k]).map((k) => `  ${k}: ${nodeMemory[k]!.peakRssMb!.toFixed(0)} MB peak (after load ${nodeMemory[k]!.afterLoadRssMb!.toFixed(0)} MB, wasm heap ${nodeMemory[k]!.wasmHeapMb?.toFixed(0) ?? "-"} MB)`).join("\n"));
+}
+if (checks.length) {
+  out.push(`\nExplanation checks in the batch audit (Node wasm, one process; --faithfulness with 4 baselines, 16-step curves and ROAD, --sanity, --localisation),`);
+  out.push(`per image, ms: median (min-max) over ${checks[0]!.images.length} boxed NIH radiographs (${checks[0]!.images.map((p) => path.basename(p)).join(", ")}), methods ${checks[0]!.methods.join(", ")}:`);
+  for (const c of checks) {
+    out.push(`  ${c.bundle}: faithfulness ${cell(c.faithfulnessMs)} (per map ${cell(c.faithfulnessPerMapMs)}); sanity ${cell(c.sanityMs)} (${c.sanitySteps} randomisation steps);` +
+      ` localisation ${cell(c.localisationMs)}; the whole image ${cell(c.totalMs)}; ${c.imagesPerSecond.toFixed(3)} images/s`);
+  }
 }
 if (batch) {
   out.push(`\nBatch audit in Node (pediatric-pneumonia, CAM family + BAD at 4 alphas, chunk writes included):`);
@@ -423,18 +518,22 @@ const json: {ratios: Ratios} & Record<string, unknown> = {
   image: path.relative(REPO_ROOT, image),
   runtimes: results,
   nodeMemory,
-  batch
+  batch,
+  /** Per bundle: the explanation checks' cost per image in the audit (null when not run). */
+  explanationChecks: checks.length ? checks : null
 };
 const x = (v: number | null, d = 2) => (v === null ? "-" : `${v.toFixed(d)}x`);
-out.push(`\nRatios (${json.ratios.from ?? "no Chromium run"}; the larger of our two bundles):`);
-out.push(`  whole analysis / Chester forward + input gradient : ${x(r.worst.analysis)}   (target <= 0.35x)  [${Object.entries(r.analysis).map(([k, v]) => `${k} ${x(v)}`).join(", ")}]`);
-out.push(`  our forward / Chester forward                     : ${x(r.worst.forward)}   (target <= 0.6x)   [${Object.entries(r.forward).map(([k, v]) => `${k} ${x(v)}`).join(", ")}]`);
-out.push(`  saliency / our forward                            : ${x(r.worst.saliency)}   (target <= 3x)     [${Object.entries(r.saliency).map(([k, v]) => `${k} ${x(v)}`).join(", ")}]`);
-out.push(`  Node wasm, same ratios                            : ${x(nodeR.worst.analysis)}, ${x(nodeR.worst.forward)}, ${x(nodeR.worst.saliency)}`);
-out.push(`  batch audit, 2 workers / 1 worker (Node)          : ${x(json.ratios.batch_two_workers_vs_one)}   (target >= 1.8x)`);
-const webglWarm = results.find((res) => res.runtime === "chromium-webgl")?.models["nih-chestxray14"]?.stages.warmUp?.median;
-out.push(`  model load (read + parse + upload), slowest       : ${json.ratios.load_max_s?.toFixed(2) ?? "-"} s; with the warm-up run, wasm: ${json.ratios.load_with_warm_up_max_s?.toFixed(2) ?? "-"} s${webglWarm === undefined ? "" : ` (WebGL warm-up, compiling shaders: ${(webglWarm / 1000).toFixed(1)} s)`}   (target <= 1 s)`);
-out.push(`  peak memory of the whole analysis (Node RSS)      : ${json.ratios.memory_peak_mb?.toFixed(0) ?? "-"} MB   (target <= 600 MB)`);
+if (ONLY !== "checks") {
+  out.push(`\nRatios (${json.ratios.from ?? "no Chromium run"}; the larger of our two bundles):`);
+  out.push(`  whole analysis / Chester forward + input gradient : ${x(r.worst.analysis)}   (target <= 0.35x)  [${Object.entries(r.analysis).map(([k, v]) => `${k} ${x(v)}`).join(", ")}]`);
+  out.push(`  our forward / Chester forward                     : ${x(r.worst.forward)}   (target <= 0.6x)   [${Object.entries(r.forward).map(([k, v]) => `${k} ${x(v)}`).join(", ")}]`);
+  out.push(`  saliency / our forward                            : ${x(r.worst.saliency)}   (target <= 3x)     [${Object.entries(r.saliency).map(([k, v]) => `${k} ${x(v)}`).join(", ")}]`);
+  out.push(`  Node wasm, same ratios                            : ${x(nodeR.worst.analysis)}, ${x(nodeR.worst.forward)}, ${x(nodeR.worst.saliency)}`);
+  out.push(`  batch audit, 2 workers / 1 worker (Node)          : ${x(json.ratios.batch_two_workers_vs_one)}   (target >= 1.8x)`);
+  const webglWarm = results.find((res) => res.runtime === "chromium-webgl")?.models["nih-chestxray14"]?.stages.warmUp?.median;
+  out.push(`  model load (read + parse + upload), slowest       : ${json.ratios.load_max_s?.toFixed(2) ?? "-"} s; with the warm-up run, wasm: ${json.ratios.load_with_warm_up_max_s?.toFixed(2) ?? "-"} s${webglWarm === undefined ? "" : ` (WebGL warm-up, compiling shaders: ${(webglWarm / 1000).toFixed(1)} s)`}   (target <= 1 s)`);
+  out.push(`  peak memory of the whole analysis (Node RSS)      : ${json.ratios.memory_peak_mb?.toFixed(0) ?? "-"} MB   (target <= 600 MB)`);
+}
 const profiled = results.find((x) => x.runtime === "node-wasm")?.models;
 for (const key of MODEL_KEYS) {
   const p = profiled?.[key]?.profile;

@@ -41,7 +41,12 @@ async function killAfter(args: string[], out: string, chunks: number) {
 describe("resume after SIGKILL", () => {
   it("killed twice mid-run (one image per chunk), then finished: no row lost or duplicated, nothing committed redone", async () => {
     const out = path.join(fixture.root, "out-killed");
-    const settings = ["--images", fixture.images, "--labels", fixture.labels, "--model", PARITY_BUNDLE, "--chunk", "1", "--explain", "saliency,cam,gradcam,gradcampp", "--alpha", "5,10,20,40", "--progress", "lines"];
+    // Synthetic boxes on three real pneumonia radiographs of the fixture, for the localisation table.
+    const boxed = fixture.files.filter((f) => f.startsWith("peds/test/PNEUMONIA/person")).slice(0, 3);
+    const boxes = path.join(fixture.root, "boxes.csv");
+    writeFileSync(boxes, "path,finding,x,y,width,height,image_size\n" + boxed.map((f, i) => `${f},Pneumonia,${40 + 20 * i},60,96,80,256`).join("\n") + "\n");
+    const checks = ["--faithfulness", "--baselines", "black", "--curve-steps", "4", "--sanity", "3", "--localisation", boxes];
+    const settings = ["--images", fixture.images, "--labels", fixture.labels, "--model", PARITY_BUNDLE, "--chunk", "1", "--explain", "saliency,cam,gradcam,gradcampp", "--alpha", "5,10,20,40", ...checks, "--progress", "lines"];
     const args = [...settings, "--out", out];
 
     const first = await killAfter(args, out, 3);
@@ -64,6 +69,15 @@ describe("resume after SIGKILL", () => {
     const explanations = await queryAudit(out, "SELECT count(*) AS n, count(DISTINCT (path, method, alpha)) AS d FROM {explanations}");
     expect(explanations[0]).toEqual({n: BigInt(41 * 4 * 4), d: BigInt(41 * 4 * 4)});
     expect((await queryAudit(out, "SELECT count(*) AS n FROM {errors}"))[0]!.n).toBe(2n);
+    // The explanation checks too: each row exactly once.
+    // faithfulness: per method, AD, IC and BAD at 4 alphas (black) + 4 curve areas + ROAD's gap.
+    const faithfulness = await queryAudit(out, "SELECT count(*) AS n, count(DISTINCT (path, finding, method, metric, baseline, alpha)) AS d FROM {faithfulness}");
+    expect(faithfulness[0]).toEqual({n: BigInt(41 * 4 * 11), d: BigInt(41 * 4 * 11)});
+    const sanity = await queryAudit(out, "SELECT count(DISTINCT path) AS images, count(*) AS n, count(DISTINCT (path, finding, method, step)) AS d FROM {sanity}");
+    expect(sanity[0]!.images).toBe(3n);
+    expect(sanity[0]!.n).toBe(sanity[0]!.d);
+    const localisation = await queryAudit(out, "SELECT count(*) AS n, count(DISTINCT (path, finding, method)) AS d FROM {localisation}");
+    expect(localisation[0]).toEqual({n: 3n * 4n, d: 3n * 4n});
 
     // Only the run that finished wrote a run row; it skipped what the killed runs had committed.
     const runs = await queryAudit(out, "SELECT processed, resumed, images FROM {run}");
@@ -74,8 +88,14 @@ describe("resume after SIGKILL", () => {
 
     // The same tables as an uninterrupted run.
     const clean = path.join(fixture.root, "out-clean");
-    await runAudit({images: fixture.images, labels: [fixture.labels], model: PARITY_BUNDLE, out: clean, chunkSize: 1, explain: ["saliency", "cam", "gradcam", "gradcampp"], alphas: [5, 10, 20, 40], progress: "none"});
-    for (const [table, order] of [["predictions", "path, finding"], ["ood", "path"], ["explanations", "path, method, alpha"], ["errors", "path"]] as const) {
+    await runAudit({
+      images: fixture.images, labels: [fixture.labels], model: PARITY_BUNDLE, out: clean, chunkSize: 1, explain: ["saliency", "cam", "gradcam", "gradcampp"], alphas: [5, 10, 20, 40],
+      faithfulness: true, baselines: ["black"], curveSteps: 4, sanity: 3, localisation: boxes, progress: "none"
+    });
+    for (const [table, order] of [
+      ["predictions", "path, finding"], ["ood", "path"], ["explanations", "path, method, alpha"], ["errors", "path"],
+      ["faithfulness", "path, finding, method, metric, baseline, alpha"], ["sanity", "path, finding, method, step"], ["localisation", "path, finding, method"]
+    ] as const) {
       const sql = `SELECT * EXCLUDE (shard) FROM {${table}} ORDER BY ${order}`;
       expect(await queryAudit(out, sql), table).toEqual(await queryAudit(clean, sql));
     }
@@ -83,7 +103,7 @@ describe("resume after SIGKILL", () => {
     expect(await queryAudit(out, `SELECT ${columns} FROM {images} ORDER BY path`)).toEqual(await queryAudit(clean, `SELECT ${columns} FROM {images} ORDER BY path`));
     const metrics = "SELECT * FROM {metrics} ORDER BY ALL";
     expect(await queryAudit(out, metrics)).toEqual(await queryAudit(clean, metrics));
-  });
+  }, 400_000); // two full runs of 43 images with the explanation checks, on a shared 2-core machine
 });
 
 describe("Framework data loaders", () => {
@@ -96,7 +116,7 @@ describe("Framework data loaders", () => {
       maxBuffer: 64 * 2 ** 20
     });
 
-  it("audit-tables.pack.ts prints the seven tables of the sample audit as Parquet files in one pack", async () => {
+  it("audit-tables.pack.ts prints every table of the sample audit as Parquet files in one pack", async () => {
     const sample = path.join(TMP_ROOT, "audit-sample");
     rmSync(sample, {recursive: true, force: true});
     const env = {CXR_AUDIT_MODEL: PARITY_BUNDLE, CXR_AUDIT_SAMPLE_OUT: sample};

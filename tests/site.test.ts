@@ -398,7 +398,7 @@ describe("every page", {timeout: 600_000}, () => {
       const watched = await open(check.path);
       await check.run(watched.page);
       await finish(watched, check.name);
-    });
+    }, check.timeout);
   }
 
   it("is listed in the navigation, and opens with no error and no request off 127.0.0.1", async () => {

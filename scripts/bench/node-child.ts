@@ -6,6 +6,7 @@
  *   tsx scripts/bench/node-child.ts measure <model> <image> <measure options as JSON>
  *   tsx scripts/bench/node-child.ts memory <model> <image>
  *   tsx scripts/bench/node-child.ts audit <model> <images-dir> <files.json> <out> <ready-file> <go-file>
+ *   tsx scripts/bench/node-child.ts checks <model> <images-dir> <files.json> <labels.csv> <boxes.csv> <out> <methods,...>
  */
 import * as tf from "@tensorflow/tfjs";
 import {existsSync, readFileSync, writeFileSync} from "node:fs";
@@ -13,7 +14,9 @@ import {analyse} from "../../src/pipeline/analyse.js";
 import {loadBundle} from "../../src/pipeline/bundle/load.js";
 import {saliencyMap} from "../../src/pipeline/explain/index.js";
 import {setFastConvInputGradient} from "../../src/pipeline/model/fast-conv-gradient.js";
-import {runAudit} from "../../src/pipeline/node/audit/run.js";
+import {runAudit, tables} from "../../src/pipeline/node/audit/run.js";
+import {ParquetStore} from "../../src/pipeline/node/audit/parquet.js";
+import type {ExplanationMethod} from "../../src/pipeline/explain/index.js";
 import {prepare} from "../../src/pipeline/preprocess.js";
 import {initBackend} from "../../src/pipeline/wasm-backend.js";
 import {backendFlags, measureModel, type MeasureOptions} from "./measure.js";
@@ -73,6 +76,40 @@ if (mode === "measure") {
     }
   });
   report({images: summary.processed, startMs: first, endMs: Date.now(), wallSeconds: summary.wallSeconds, peakRssMb: peakMb(), backend: summary.backend});
+} else if (mode === "checks") {
+  // The explanation checks as the audit runs them (--faithfulness, --sanity all, --localisation):
+  // each image's stage times from the images table, and the audit's rate with them.
+  const [images, filesJson, labels, boxes, out, methods] = rest;
+  const files = JSON.parse(readFileSync(filesJson!, "utf8")) as string[];
+  const summary = await runAudit({
+    images: images!,
+    model,
+    out,
+    files,
+    labels: [labels!],
+    explain: methods!.split(",") as ExplanationMethod[],
+    faithfulness: true,
+    sanity: "all",
+    localisation: boxes,
+    chunkSize: files.length,
+    progress: "none",
+    onConfigMismatch: "replace",
+    onImage: ({done, total, path}) => say(`checks ${model}: ${done}/${total} ${path}`)
+  });
+  const store = await ParquetStore.open();
+  try {
+    const scans = tables(out!);
+    const perImage = await store.query(
+      `SELECT i.path, i.faithfulness_ms, i.sanity_ms, i.localisation_ms, i.total_ms,
+         (SELECT CAST(count(DISTINCT finding) AS INTEGER) FROM ${scans.faithfulness} f WHERE f.path = i.path) AS findings,
+         (SELECT CAST(count(*) AS INTEGER) FROM ${scans.localisation} l WHERE l.path = i.path) AS localisation_rows,
+         (SELECT CAST(max(step) AS INTEGER) FROM ${scans.sanity} s WHERE s.path = i.path) AS sanity_steps
+       FROM ${scans.images} i ORDER BY i.path`
+    );
+    report({images: summary.processed, errors: summary.errors, wallSeconds: summary.wallSeconds, backend: summary.backend, perImage, peakRssMb: peakMb()});
+  } finally {
+    store.close();
+  }
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

@@ -6,7 +6,7 @@
  */
 import {html} from "./html.js";
 import {folderPicker, imagePicker} from "./image-picker.js";
-import {loadOriginals, loadSamples, sampleTitle, type SampleImages} from "./samples.js";
+import {loadBoxedSamples, loadOriginals, loadSamples, sampleTitle, type SampleImages} from "./samples.js";
 import {readUpload, saveUploads, workbench, type ImageRef} from "./workbench-state.js";
 
 export interface ChosenImage {
@@ -24,8 +24,9 @@ export async function resolveImage(ref: ImageRef, samples?: SampleImages): Promi
     const bytes = await readUpload(ref.id);
     return bytes ? {name: ref.name, ref, bytes: async () => bytes} : null;
   }
-  for (const pack of [samples, await loadSamples(), await loadOriginals()]) {
-    const bytes = pack?.bytes(ref.path);
+  // Each of the site's packs in turn, fetched only when the earlier ones lack the path.
+  for (const load of [async () => samples, loadSamples, loadOriginals, loadBoxedSamples]) {
+    const bytes = (await load())?.bytes(ref.path);
     if (bytes) return {name: ref.name, samplePath: ref.path, ref, bytes: async () => bytes};
   }
   return null;

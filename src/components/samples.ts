@@ -2,7 +2,7 @@
 import type {FileAttachmentHandle} from "observablehq:stdlib";
 import {decodePack} from "../pipeline/bundle/pack.js";
 import {fetchCached} from "./model-loader.js";
-import {PEDS_ORIGINALS, SAMPLE_IMAGES} from "./site-files.js";
+import {BOXED_SAMPLES, PEDS_ORIGINALS, SAMPLE_IMAGES} from "./site-files.js";
 
 export interface SampleRow {
   /** Relative to the data folder, as in the audit tables. */
@@ -29,6 +29,18 @@ export function loadSamples(handle: FileAttachmentHandle = SAMPLE_IMAGES): Promi
 /** The 24 full-resolution pediatric originals. */
 export function loadOriginals(): Promise<SampleImages> {
   return loadSamples(PEDS_ORIGINALS);
+}
+
+/** NIH radiographs with a radiologist's Pneumonia box (labelled Pneumonia, the boxed finding). */
+export function loadBoxedSamples(): Promise<SampleImages> {
+  return loadSamples(BOXED_SAMPLES);
+}
+
+/** Several sets as one (the first set holding a path wins). */
+export function mergeSamples(...sets: SampleImages[]): SampleImages {
+  const seen = new Set<string>();
+  const rows = sets.flatMap((s) => s.rows).filter((r) => !seen.has(r.path) && seen.add(r.path));
+  return {rows, bytes: (path) => sets.map((s) => s.bytes(path)).find((b) => b !== undefined)};
 }
 
 function readImagePack(handle: FileAttachmentHandle): Promise<SampleImages> {

@@ -44,6 +44,9 @@ export const SAMPLE_IMAGES = FileAttachment("../data/sample-images.pack");
 /** The 24 full-resolution, non-square pediatric originals (crop versus stretch). */
 export const PEDS_ORIGINALS = FileAttachment("../data/peds-originals.pack");
 export const AUDIT_TABLES = FileAttachment("../data/audit-tables.pack");
+/** Radiographs with a radiologist's Pneumonia box (cxr-nih), and the explanation agreement over a small sample per bundle, with every box. */
+export const BOXED_SAMPLES = FileAttachment("../data/boxed-samples.pack");
+export const EXPLANATION_AGREEMENT = FileAttachment("../data/explanation-agreement.json");
 
 /** The papers' tables our figures are put beside (data/ in the repository). */
 export const CHESTER_TABLE1 = FileAttachment("../reference/chester-table1.json");

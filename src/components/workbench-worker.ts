@@ -79,7 +79,9 @@ export interface RemoteModel extends WorkerModelInfo {
   /** Decode and analyse image bytes in the worker (the bytes are copied, not moved). */
   analyse(bytes: Uint8Array, name: string, options?: AnalyseOptions & {displaySize?: number; viewMax?: number}): Promise<WorkerImage>;
   /** A pipeline study function (src/pipeline/explain/study.ts) on this model's classifier. */
-  run<T>(method: "timedRawMaps" | "perturbedViews" | "blackScores", ...args: unknown[]): Promise<T>;
+  run<T>(method: "timedRawMaps" | "perturbedViews" | "blackScores" | "faithfulness" | "sanity", ...args: unknown[]): Promise<T>;
+  /** The same, reporting the worker's progress messages. */
+  runWithProgress<T>(method: "faithfulness" | "sanity", progress: (text: string, fraction?: number) => void, ...args: unknown[]): Promise<T>;
   memory(): Promise<{numTensors: number; numBytes: number}>;
   dispose(): void;
 }
@@ -146,6 +148,7 @@ export async function loadRemoteModel(choice: ModelChoice, onProgress: (text: st
         return worker.call<WorkerImage>("analyse", [{bytes, name, options: rest, displaySize, viewMax}]);
       },
       run: <T>(method: string, ...args: unknown[]) => worker.call<T>(method, args),
+      runWithProgress: <T>(method: string, progress: (text: string, fraction?: number) => void, ...args: unknown[]) => worker.call<T>(method, args, progress),
       memory: () => worker.call("memory"),
       dispose: () => (given ? void worker.call("dispose") : worker.terminate())
     };

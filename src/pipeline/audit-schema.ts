@@ -15,7 +15,7 @@ export interface TableSchema {
 }
 
 /** Stages timed per image, in milliseconds (NULL when a stage did not run). */
-export const STAGES = ["read", "decode", "preprocess", "ood", "predict", "saliency", "cam", "gradcam", "gradcampp", "evaluate"] as const;
+export const STAGES = ["read", "decode", "preprocess", "ood", "predict", "saliency", "cam", "gradcam", "gradcampp", "evaluate", "faithfulness", "sanity", "localisation"] as const;
 
 export const IMAGES: TableSchema = {
   name: "images",
@@ -83,6 +83,58 @@ export const EXPLANATIONS: TableSchema = {
     ["score", "DOUBLE"],
     ["perturbed_score", "DOUBLE"],
     ["black_perturbed_score", "DOUBLE"],
+    ["label", "INTEGER"]
+  ]
+};
+
+/** --faithfulness: one row per image x explained finding x method x metric x baseline x alpha (long form). */
+export const FAITHFULNESS: TableSchema = {
+  name: "faithfulness",
+  columns: [
+    ["path", "VARCHAR"],
+    ["finding", "VARCHAR"],
+    ["method", "VARCHAR"],
+    ["metric", "VARCHAR"],
+    ["baseline", "VARCHAR"],
+    ["alpha", "DOUBLE"],
+    ["value", "DOUBLE"],
+    ["higher_is_better", "BOOLEAN"],
+    ["score", "DOUBLE"],
+    ["label", "INTEGER"]
+  ]
+};
+
+/** --sanity: one row per image x explained finding x method x randomisation step (cascading, head first). */
+export const SANITY: TableSchema = {
+  name: "sanity",
+  columns: [
+    ["path", "VARCHAR"],
+    ["finding", "VARCHAR"],
+    ["method", "VARCHAR"],
+    ["step", "INTEGER"],
+    ["block", "VARCHAR"],
+    ["spearman", "DOUBLE"],
+    ["ssim", "DOUBLE"],
+    ["flagged", "BOOLEAN"]
+  ]
+};
+
+/** --localisation: one row per boxed image x box (its finding) x method. */
+export const LOCALISATION: TableSchema = {
+  name: "localisation",
+  columns: [
+    ["path", "VARCHAR"],
+    ["finding", "VARCHAR"],
+    ["method", "VARCHAR"],
+    ["box_x", "DOUBLE"],
+    ["box_y", "DOUBLE"],
+    ["box_width", "DOUBLE"],
+    ["box_height", "DOUBLE"],
+    ["box_share", "DOUBLE"],
+    ["pointing_game", "DOUBLE"],
+    ["energy_inside", "DOUBLE"],
+    ["iou", "DOUBLE"],
+    ["score", "DOUBLE"],
     ["label", "INTEGER"]
   ]
 };
@@ -163,6 +215,6 @@ export const RUN: TableSchema = {
 };
 
 /** Tables written once per chunk; `images` last, as the chunk's commit marker. */
-export const CHUNK_TABLES = [PREDICTIONS, OOD, EXPLANATIONS, ERRORS, IMAGES] as const;
-export const ALL_TABLES = [IMAGES, PREDICTIONS, OOD, EXPLANATIONS, ERRORS, METRICS, RUN] as const;
+export const CHUNK_TABLES = [PREDICTIONS, OOD, EXPLANATIONS, FAITHFULNESS, SANITY, LOCALISATION, ERRORS, IMAGES] as const;
+export const ALL_TABLES = [IMAGES, PREDICTIONS, OOD, EXPLANATIONS, FAITHFULNESS, SANITY, LOCALISATION, ERRORS, METRICS, RUN] as const;
 export type TableName = (typeof ALL_TABLES)[number]["name"];

@@ -17,6 +17,9 @@ import {urlSource, type BundleSource} from "../pipeline/bundle/source.js";
 import {viewImageOf, type ViewImage} from "../pipeline/display-window.js";
 import {gateDecision} from "../pipeline/ood-gate.js";
 import {blackScores, perturbedViews, timedRawMaps} from "../pipeline/explain/study.js";
+import {evaluateFaithfulnessDetailed, type FaithfulnessOptions} from "../pipeline/faithfulness/evaluate-image.js";
+import {cascadingRandomisation} from "../pipeline/faithfulness/sanity.js";
+import type {ExplanationMethod} from "../pipeline/explain/index.js";
 import {decodeImageAsync, setDicomCodecLocator} from "../pipeline/image/index.js";
 import {storedSize, type DecodedImage} from "../pipeline/image/types.js";
 import {prepare, type ResizeMode} from "../pipeline/preprocess.js";
@@ -233,6 +236,18 @@ async function handle(method: string, args: unknown[], progress: Progress): Prom
       return walkthroughOpen(args[0] as never);
     case "walkthroughAnalyse":
       return walkthroughAnalyse(args[0] as never);
+    case "faithfulness": {
+      // Every faithfulness metric of the given maps (at the input size), with the curves' points.
+      const [pixels, size, maps, classIndex, options] = args as [Float32Array, number, Record<string, Float32Array>, number, FaithfulnessOptions];
+      return evaluateFaithfulnessDetailed(need().classifier, pixels, size, maps, classIndex, options);
+    }
+    case "sanity": {
+      // The cascading randomisation, one progress message per block randomised.
+      const [pixels, size, classIndex, methods] = args as [Float32Array, number, number, ExplanationMethod[]];
+      return cascadingRandomisation(need().classifier, pixels, size, classIndex, methods, {
+        onStep: (done, total, block) => progress(`Randomised ${block} (${done} of ${total} blocks, head first)`, done / total)
+      });
+    }
     case "memory":
       return {numTensors: tf.memory().numTensors, numBytes: tf.memory().numBytes};
     case "dispose":

@@ -2,15 +2,19 @@
  * The Explanation evaluation page: for one image, the images AD and BAD feed the model for the
  * three CAM-family methods; the alpha slider, moved with the keyboard, changes the BAD images and
  * figures (not AD's); the alpha sweep is drawn; the sample-set table has one numeric row per
- * method beside the paper's rows (converted to percent).
+ * method beside the paper's rows (converted to percent); then the faithfulness checks
+ * (explanation-checks.ts).
  */
 import {expect} from "vitest";
 import type {PageCheck} from "./page-check.js";
 import {canvasFacts} from "./canvas.js";
+import {checkExplanationChecks} from "./explanation-checks.js";
 
 const check: PageCheck = {
   path: "/explanation-evaluation.html",
   name: "explanation-evaluation",
+  // The sample set's evaluation, then the faithfulness checks of two images and their sanity checks.
+  timeout: 2_400_000,
   async run(page) {
     await page.getByText(/Swept \d+ values of α/).waitFor({timeout: 240_000});
     await page.getByText(/Evaluated 24 bundled samples/).waitFor({timeout: 400_000});
@@ -59,6 +63,9 @@ const check: PageCheck = {
     }
     expect(await page.locator("table.bad-comparison").textContent()).toContain("74.00");
     await page.getByText(/paper reports AD and BAD as fractions/).waitFor();
+
+    // The faithfulness checks, the sanity check, localisation and the agreement table.
+    await checkExplanationChecks(page);
   }
 };
 

@@ -11,4 +11,6 @@ export interface PageCheck {
   /** Screenshot name, e.g. "ood". */
   name: string;
   run(page: Page): Promise<void>;
+  /** The check's own time limit (ms), where the describe's 600 s is too short. */
+  timeout?: number;
 }

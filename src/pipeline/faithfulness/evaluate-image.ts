@@ -10,7 +10,7 @@ import {normaliseMap} from "../explain/upsample.js";
 import type {Classifier} from "../model/classifier.js";
 import {metricAgreement, type AgreementTable} from "./agreement.js";
 import {BASELINE_NAMES, baselineByName, type BaselineName} from "./baselines.js";
-import {defaultCurve, faithfulnessCurves, roadGap, type CurveKind} from "./curves.js";
+import {defaultCurve, faithfulnessCurves, roadGap, type CurveKind, type CurveResult} from "./curves.js";
 import {localise, type Box} from "./localisation.js";
 import {blendTowardsBaseline, keepTopPercentOver} from "./perturb.js";
 
@@ -59,11 +59,24 @@ export interface FaithfulnessOptions {
  * needs); `pixels`: the grey model input in [0, 1].
  */
 export function evaluateFaithfulness(classifier: Classifier, pixels: Float32Array, size: number, maps: Record<string, ArrayLike<number>>, classIndex: number, options: FaithfulnessOptions = {}): FaithfulnessRow[] {
+  return evaluateFaithfulnessDetailed(classifier, pixels, size, maps, classIndex, options).rows;
+}
+
+/** The rows, and each method's curves themselves (scores per fraction) for plotting. */
+export function evaluateFaithfulnessDetailed(
+  classifier: Classifier,
+  pixels: Float32Array,
+  size: number,
+  maps: Record<string, ArrayLike<number>>,
+  classIndex: number,
+  options: FaithfulnessOptions = {}
+): {rows: FaithfulnessRow[]; curves: (CurveResult & {method: string})[]} {
   const {baselines = BASELINE_NAMES, alphas = [5, 10, 20, 40], curves = ["deletion", "insertion", "road-morf", "road-lerf"], steps = 16} = options;
   const methods = Object.keys(maps);
   for (const m of methods)
     if (maps[m]!.length !== size * size) throw new RangeError(`the ${m} map must be at the image's size (${size} x ${size}); upsample it first`);
   const rows: FaithfulnessRow[] = [];
+  const curveResults: (CurveResult & {method: string})[] = [];
   // AD / BAD / Increase in Confidence: every baseline's images of every map in one batched pass.
   const strategies: {baseline: BaselineName; alpha: number | null; perturbation: Perturbation}[] = baselines.flatMap((name) => {
     const b = baselineByName(name);
@@ -93,7 +106,10 @@ export function evaluateFaithfulness(classifier: Classifier, pixels: Float32Arra
     const results = faithfulnessCurves(classifier, pixels, size, methods.map((m) => maps[m]!), classIndex, specs);
     methods.forEach((method, m) => {
       const byKind = new Map(results[m]!.map((r) => [r.kind, r]));
-      for (const r of results[m]!) rows.push({method, metric: r.kind, baseline: r.baseline, alpha: null, value: r.area});
+      for (const r of results[m]!) {
+        rows.push({method, metric: r.kind, baseline: r.baseline, alpha: null, value: r.area});
+        curveResults.push({method, ...r});
+      }
       const morf = byKind.get("road-morf");
       const lerf = byKind.get("road-lerf");
       if (morf && lerf) rows.push({method, metric: "road-gap", baseline: morf.baseline, alpha: null, value: roadGap(morf, lerf)});
@@ -107,7 +123,7 @@ export function evaluateFaithfulness(classifier: Classifier, pixels: Float32Arra
       rows.push({method, metric: "iou", baseline: "", alpha: null, value: l.iou});
     }
   }
-  return rows;
+  return {rows, curves: curveResults};
 }
 
 /** A column of the agreement table: metric, baseline and alpha together. */

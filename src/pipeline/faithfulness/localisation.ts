@@ -154,3 +154,21 @@ export function scaleBox(box: Box, fromSize: number, toSize: number): Box {
   const s = toSize / fromSize;
   return {x: box.x * s, y: box.y * s, width: box.width * s, height: box.height * s};
 }
+
+/**
+ * A boxes.csv box (in its `imageSize` frame, the stored square image) in the model input's frame,
+ * for an image of `width` x `height` pixels (the same radiograph at any resolution) of which
+ * `region` (preprocess.ts inputBox: the centre crop or the whole image) became the size x size
+ * input. A box reaching outside the region is clipped to it; null when nothing of it is left.
+ */
+export function boxInInput(box: BoxRow, width: number, height: number, region: Box, size: number): Box | null {
+  const sx = width / box.imageSize;
+  const sy = height / box.imageSize;
+  const kx = size / region.width;
+  const ky = size / region.height;
+  const x0 = Math.max(0, (box.x * sx - region.x) * kx);
+  const y0 = Math.max(0, (box.y * sy - region.y) * ky);
+  const x1 = Math.min(size, ((box.x + box.width) * sx - region.x) * kx);
+  const y1 = Math.min(size, ((box.y + box.height) * sy - region.y) * ky);
+  return x1 > x0 && y1 > y0 ? {x: x0, y: y0, width: x1 - x0, height: y1 - y0} : null;
+}

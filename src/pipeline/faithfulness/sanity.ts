@@ -105,7 +105,7 @@ export function cascadingRandomisation(
   size: number,
   classIndex: number,
   methods: ExplanationMethod[],
-  options: {seed?: number; threshold?: number; blocks?: WeightBlock[]} = {}
+  options: {seed?: number; threshold?: number; blocks?: WeightBlock[]; onStep?: (done: number, total: number, block: string) => void} = {}
 ): SanityResult {
   const {seed = 1, threshold = 0.5} = options;
   const blocks = options.blocks ?? weightBlocks(classifier);
@@ -124,6 +124,7 @@ export function cascadingRandomisation(
         similarity[m] = {spearman: spearman(a, b), ssim: structural};
       }
       steps.push({randomised: chosen.map((b) => b.block), similarity});
+      options.onStep?.(s, blocks.length, chosen[s - 1]!.block);
     }
     const last = steps[steps.length - 1];
     const flagged = last ? methods.filter((m) => (last.similarity[m]?.spearman ?? NaN) > threshold) : [];

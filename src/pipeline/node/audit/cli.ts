@@ -3,6 +3,8 @@ import os from "node:os";
 import {parseArgs} from "node:util";
 import {checkWorkers} from "./guards.js";
 import {parseShardFlag} from "./scheduler.js";
+import {BASELINE_NAMES} from "../../faithfulness/baselines.js";
+import {DEFAULT_CURVE_STEPS, parseSanity, validateBaselines} from "./faithfulness.js";
 import {AUDIT_METHODS, AuditError, DEFAULT_ALPHAS, DEFAULT_CHUNK, DEFAULT_EXPLAIN, DEFAULT_MODEL, DEFAULT_OUT, validateAlphas, validateExplain, type AuditOptions} from "./run.js";
 import type {ProgressMode} from "./progress.js";
 import {checkMethod} from "./recalibration.js";
@@ -10,6 +12,8 @@ import type {RecalibrationMethod} from "../../recalibration.js";
 
 export const USAGE = `usage: npm run audit -- --images DIR [--labels CSV]... [--model NAME_OR_PATH] [--out DIR]
                           [--shard I/N] [--explain ${AUDIT_METHODS.join(",")}|none] [--alpha ${DEFAULT_ALPHAS.join(",")}]
+                          [--faithfulness [--baselines ${BASELINE_NAMES.join(",")}] [--curve-steps N]]
+                          [--sanity N|all] [--localisation BOXES.csv]
        npm run audit -- --metrics-only [--out DIR]
        npm run audit -- --report [--out DIR]
        npm run audit -- --fit-recalibration temperature|platt|isotonic [--out DIR]
@@ -26,6 +30,17 @@ export const USAGE = `usage: npm run audit -- --images DIR [--labels CSV]... [--
                     Batch array job or a Cloud Run job (N where the engine does not say it)
   --explain LIST    explanation methods to evaluate; default ${DEFAULT_EXPLAIN.join(",")}; "none" skips them
   --alpha LIST      Black Average Drop: percent of pixels kept; default ${DEFAULT_ALPHAS.join(",")}
+  --faithfulness    the faithfulness table: per image and method, deletion and insertion curve areas,
+                    ROAD MoRF / LeRF, and AD, BAD and Increase in Confidence under each baseline
+                    (seconds per image and method: it scores about 70 perturbed images for each)
+  --baselines LIST  its perturbation baselines; default ${BASELINE_NAMES.join(",")}
+  --curve-steps N   steps of its deletion and insertion curves; default ${DEFAULT_CURVE_STEPS}
+  --sanity N|all    the sanity table: cascading randomisation of the classifier's weights, block by
+                    block from the head, on N images spread evenly over the list (each block
+                    recomputes every map: use a few images)
+  --localisation CSV  the localisation table: pointing game, energy inside, IoU against the boxes of
+                    a boxes CSV (../shared/data/cxr-nih/boxes.csv's columns); a boxed image is also
+                    explained for its boxes' findings
   --by LIST         subgroup metrics (AUC with bootstrap 95 % CI, sensitivity, specificity, PPV, NPV) per
                     value of each column: a labels CSV column (sex, view, site...) or an images column
                     (patient_sex, view_position, manufacturer...); written to the subgroups table
@@ -76,6 +91,11 @@ export function parseAuditArgs(argv: string[], env: Record<string, string | unde
         shard: {type: "string"},
         explain: {type: "string"},
         alpha: {type: "string"},
+        faithfulness: {type: "boolean"},
+        baselines: {type: "string"},
+        "curve-steps": {type: "string"},
+        sanity: {type: "string"},
+        localisation: {type: "string"},
         by: {type: "string"},
         chunk: {type: "string"},
         limit: {type: "string"},
@@ -134,6 +154,11 @@ export function parseAuditArgs(argv: string[], env: Record<string, string | unde
       shard,
       explain,
       alphas,
+      ...(values.faithfulness ? {faithfulness: true} : {}),
+      ...(values.baselines === undefined ? {} : {baselines: validateBaselines(list(values.baselines))}),
+      ...(values["curve-steps"] === undefined ? {} : {curveSteps: positiveInteger("curve-steps", values["curve-steps"])}),
+      ...(values.sanity === undefined ? {} : {sanity: parseSanity(values.sanity)}),
+      ...(values.localisation === undefined ? {} : {localisation: values.localisation}),
       ...(values.by === undefined ? {} : {by: list(values.by)}),
       ...(values.recalibration === undefined ? {} : {recalibration: values.recalibration}),
       chunkSize: positiveInteger("chunk", values.chunk),

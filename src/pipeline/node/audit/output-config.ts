@@ -31,6 +31,10 @@ export interface AuditConfig {
     labelsSha256: string | null;
     /** Only when a --recalibration file is applied: runs with another file (or none) are not mixed in. */
     recalibrationSha256?: string;
+    /** Present only when asked for (older folders have none of them). */
+    faithfulness?: {baselines: string[]; steps: number};
+    sanity?: number | "all";
+    localisationSha256?: string;
   };
 }
 
@@ -90,6 +94,7 @@ export function claimOutput(out: string, config: AuditConfig, onMismatch: "error
     }
     if (JSON.stringify(previous.fingerprint) === JSON.stringify(config.fingerprint)) return;
     type Key = keyof AuditConfig["fingerprint"];
+    // Both sides' keys: a setting only one of the runs has (--faithfulness...) differs too.
     const differences = ([...new Set([...Object.keys(config.fingerprint), ...Object.keys(previous.fingerprint ?? {})])] as Key[]).filter(
       (k) => JSON.stringify(previous.fingerprint?.[k]) !== JSON.stringify(config.fingerprint[k])
     );

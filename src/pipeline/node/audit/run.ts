@@ -3,8 +3,8 @@
  * results as Parquet tables (see tables.ts), resumably and in shards.
  *
  * Resume: a shard's images are cut into fixed chunks (by position in the shard's deterministic
- * list). A chunk's five table files are written to temporary names, flushed, and renamed into
- * place with `images` last; the `images` part of a chunk is its commit marker. A run killed at any
+ * list). A chunk's table files (one per chunk table, empty where a table was not asked for) are
+ * written to temporary names, flushed, and renamed into place with `images` last; the `images` part of a chunk is its commit marker. A run killed at any
  * moment loses at most the chunk in progress; the next run skips every committed chunk and
  * rewrites the others under the same file names, so no row is lost or duplicated.
  */
@@ -21,6 +21,21 @@ import {drop} from "../../evaluate.js";
 import {decodeImage, loadAllDicomCodecs, readImageHeader} from "../../image/index.js";
 import {ImageDecodeError, storedSize, type DecodedImage, type ReduceTarget} from "../../image/types.js";
 import {initBackend} from "../../wasm-backend.js";
+import {prepare} from "../../preprocess.js";
+import {BASELINE_NAMES, type BaselineName} from "../../faithfulness/baselines.js";
+import type {BoxRow} from "../../faithfulness/localisation.js";
+import {
+  boxInInput,
+  DEFAULT_CURVE_STEPS,
+  faithfulnessRows,
+  localisationRows,
+  readBoxes,
+  sanityPaths,
+  sanityRows,
+  validateBaselines,
+  type BoxTable,
+  type ExplainedImage
+} from "./faithfulness.js";
 import {directorySource} from "../fs-source.js";
 import {listHash, shardOf, walkImages, type ImageWalk, type Shard} from "./images.js";
 import {readLabelFiles, type LabelTable} from "./labels.js";
@@ -73,6 +88,16 @@ export interface AuditOptions {
   alphas?: number[];
   /** A recalibration file (recalibration.ts) for this bundle, applied on top of its outputs. */
   recalibration?: string;
+  /** Deletion / insertion curves, ROAD, and AD / BAD / IC under each baseline: the `faithfulness` table. */
+  faithfulness?: boolean;
+  /** Baselines of the faithfulness table's AD / BAD / IC. Default all four. */
+  baselines?: BaselineName[];
+  /** Steps of the deletion and insertion curves. Default 16. */
+  curveSteps?: number;
+  /** The cascading randomisation sanity check on this many images (spread evenly), or all: the `sanity` table. */
+  sanity?: number | "all";
+  /** A boxes CSV (cxr-nih/boxes.csv's columns): the `localisation` table. */
+  localisation?: string;
   /** Images per committed chunk. Default 32. */
   chunkSize?: number;
   /** Only the first N images of the sorted list (before sharding). */
@@ -250,6 +275,10 @@ interface Context {
   labels: LabelTable | null;
   explain: ExplanationMethod[];
   alphas: number[];
+  faithfulness: {baselines: BaselineName[]; steps: number} | null;
+  /** Images the sanity check runs on. */
+  sanity: Set<string> | null;
+  boxes: BoxTable | null;
   /** Listed paths that could not be walked, and the real bytes of non-UTF-8 paths (images.ts). */
   listing: Pick<ImageWalk, "problems" | "fsPaths">;
   recalibration: LoadedRecalibration | null;
@@ -336,6 +365,23 @@ function processImage(ctx: Context, relative: string, rows: ChunkRows): boolean 
     return fail("analyse", error);
   }
 
+  // A boxed image is also explained for its boxes' findings (the maps localisation scores).
+  const boxes = ctx.boxes?.byPath.get(relative) ?? [];
+  try {
+    for (const box of boxes) {
+      const index = ctx.outputs[ctx.findings.indexOf(box.finding)]!;
+      if (analyses.some((a) => a.explanation?.finding.index === index)) continue;
+      const result = analyse(ctx.bundle, image, {predictRejected: true, methods: ctx.explain, evaluateAlphas: ctx.alphas, finding: index});
+      for (const [stage, ms] of Object.entries(result.timings)) {
+        const s = stage as (typeof STAGES)[number];
+        timings[s] = (timings[s] ?? 0) + ms;
+      }
+      analyses.push(result);
+    }
+  } catch (error) {
+    return fail("analyse", error);
+  }
+
   const first = analyses[0]!;
   const labelOf = (outputIndex: number): 0 | 1 | null => known?.[ctx.outputs.indexOf(outputIndex)] ?? null;
   const recalibration = ctx.recalibration?.recalibration;
@@ -374,8 +420,71 @@ function processImage(ctx: Context, relative: string, rows: ChunkRows): boolean 
       }
     }
   }
+  let ok = true;
+  if (ctx.faithfulness || ctx.sanity?.has(relative) || boxes.length) {
+    // Rows of an image whose checks fail are dropped whole; its predictions stand, and an errors row says which check failed.
+    const checked: Pick<ChunkRows, "faithfulness" | "sanity" | "localisation"> = {faithfulness: [], sanity: [], localisation: []};
+    const stage = {current: "faithfulness"};
+    try {
+      checks(ctx, relative, image, analyses, boxes, labelOf, checked, timings, stage);
+      rows.faithfulness.push(...checked.faithfulness);
+      rows.sanity.push(...checked.sanity);
+      rows.localisation.push(...checked.localisation);
+    } catch (error) {
+      rows.errors.push([relative, stage.current, null, message(error)]);
+      ok = false;
+    }
+  }
   rows.images.push(imageRow("ok", image));
-  return true;
+  return ok;
+}
+
+/** The faithfulness, sanity and localisation rows of one image (faithfulness.ts), each stage timed. */
+function checks(
+  ctx: Context,
+  relative: string,
+  image: DecodedImage,
+  analyses: Analysis[],
+  boxes: BoxRow[],
+  labelOf: (outputIndex: number) => 0 | 1 | null,
+  rows: Pick<ChunkRows, "faithfulness" | "sanity" | "localisation">,
+  timings: Partial<Record<(typeof STAGES)[number], number>>,
+  stage: {current: string}
+): void {
+  const {classifier, card} = ctx.bundle;
+  const size = card.classifier.inputSize;
+  const prepared = prepare(image, size, analyses[0]!.resize);
+  const pixels = prepared.pixels.dataSync().slice() as Float32Array;
+  prepared.pixels.dispose();
+  const time = (name: "faithfulness" | "sanity" | "localisation", work: () => void) => {
+    stage.current = name;
+    const t = performance.now();
+    work();
+    timings[name] = (timings[name] ?? 0) + performance.now() - t;
+  };
+  for (const result of analyses) {
+    if (!result.explanation) continue;
+    const {finding} = result.explanation;
+    const explained: ExplainedImage = {
+      path: relative,
+      finding,
+      label: labelOf(finding.index),
+      maps: Object.fromEntries(Object.entries(result.explanation.maps).map(([m, map]) => [m, map!.data])),
+      pixels,
+      size
+    };
+    if (ctx.faithfulness) time("faithfulness", () => rows.faithfulness.push(...faithfulnessRows(classifier, explained, {...ctx.faithfulness!, alphas: ctx.alphas})));
+    if (ctx.sanity?.has(relative)) time("sanity", () => rows.sanity.push(...sanityRows(classifier, explained, ctx.explain)));
+    const box = boxes.find((b) => b.finding === finding.label);
+    if (box) {
+      time("localisation", () => {
+        // The stored image's size: a huge image decoded reduced keeps its stored frame, as the analysis's box does.
+        const stored = storedSize(image);
+        const inInput = boxInInput(box, stored.width, stored.height, result.box, size);
+        if (inInput) rows.localisation.push(...localisationRows(explained, inInput));
+      });
+    }
+  }
 }
 
 /** Which shards have completed (at least one run row). */
@@ -416,6 +525,17 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
   const root = path.resolve(options.images);
   const explain = validateExplain(options.explain ?? DEFAULT_EXPLAIN);
   const alphas = explain.length ? validateAlphas(options.alphas ?? DEFAULT_ALPHAS) : [];
+  for (const [flag, on] of [["--faithfulness", options.faithfulness], ["--sanity", options.sanity !== undefined], ["--localisation", options.localisation !== undefined]] as const)
+    if (on && !explain.length) throw new AuditError(`${flag} evaluates explanation maps: give methods with --explain (it is none)`);
+  const faithfulness = options.faithfulness
+    ? {baselines: validateBaselines(options.baselines ?? BASELINE_NAMES), steps: options.curveSteps ?? DEFAULT_CURVE_STEPS}
+    : null;
+  if (faithfulness && !(Number.isInteger(faithfulness.steps) && faithfulness.steps >= 1))
+    throw new AuditError(`--curve-steps must be a positive integer, got ${faithfulness.steps}`);
+  if (!options.faithfulness && (options.baselines !== undefined || options.curveSteps !== undefined))
+    throw new AuditError("--baselines and --curve-steps set up --faithfulness: add --faithfulness");
+  if (options.sanity !== undefined && options.sanity !== "all" && !(Number.isInteger(options.sanity) && options.sanity >= 1))
+    throw new AuditError(`--sanity takes a number of images or "all", got ${options.sanity}`);
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
   if (!(Number.isInteger(chunkSize) && chunkSize >= 1)) throw new AuditError(`the chunk size must be a positive integer, got ${chunkSize}`);
   if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 1))
@@ -455,6 +575,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
     const all = options.limit !== undefined ? listed.slice(0, options.limit) : listed;
     if (!all.length) throw new AuditError(`no PNG, JPEG or DICOM files under ${root}`);
     const mine = shard.count === 1 ? all : all.filter((p) => shardOf(p, shard.count) === shard.index);
+    const sanity = options.sanity !== undefined ? sanityPaths(all, options.sanity) : null;
 
     // 3. Labels, checked against the bundle before anything is written.
     const labels = options.labels?.length ? (() => {
@@ -472,6 +593,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
         throw new AuditError(message(error));
       }
     }
+    // Boxes, checked before anything is written; matched against every file, as labels are.
+    const boxes = options.localisation !== undefined ? readBoxes(options.localisation, root, findings, listed) : null;
 
     // 4. The output folder: same configuration as any earlier run into it, one process per shard.
     const config: AuditConfig = {
@@ -489,7 +612,11 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
         images: all.length,
         imagesSha256: listHash(all),
         labelsSha256: labels?.hash ?? null,
-        ...(recalibration ? {recalibrationSha256: recalibration.sha256} : {})
+        ...(recalibration ? {recalibrationSha256: recalibration.sha256} : {}),
+        // Only when asked for, so folders audited without them keep their fingerprint.
+        ...(faithfulness ? {faithfulness} : {}),
+        ...(options.sanity !== undefined ? {sanity: options.sanity} : {}),
+        ...(boxes ? {localisationSha256: boxes.sha256} : {})
       }
     };
     mkdirSync(out, {recursive: true});
@@ -515,11 +642,16 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
           (resumed ? `, ${resumed} already done` : "") +
           (labels ? `, ${mine.filter((p) => labels.byPath.has(p)).length} of them labelled` : "") +
           (recalibration ? `, recalibrated by ${path.basename(recalibration.file)}` : "") +
-          `, explanations: ${explain.length ? `${explain.join(", ")} at alpha ${alphas.join(", ")} %` : "none"} -> ${out}`
+          `, explanations: ${explain.length ? `${explain.join(", ")} at alpha ${alphas.join(", ")} %` : "none"}` +
+          (faithfulness ? `, faithfulness (baselines ${faithfulness.baselines.join(", ")}; curves in ${faithfulness.steps} steps; ROAD)` : "") +
+          (sanity ? `, sanity check on ${mine.filter((p) => sanity.has(p)).length} images` : "") +
+          (boxes ? `, localisation: ${[...boxes.byPath.keys()].filter((p) => mine.includes(p)).length} boxed images of ${boxes.rows} boxes` +
+            (boxes.otherFindings.size ? ` (${[...boxes.otherFindings.values()].reduce((a, b) => a + b, 0)} boxes skipped: the bundle has no ${[...boxes.otherFindings.keys()].join(", ")})` : "") : "") +
+          ` -> ${out}`
       );
 
       options.onStart?.({total, resumed});
-      const ctx: Context = {bundle, root, findings, outputs, labels, explain, alphas, listing: walk, recalibration, reduceFor: analysisTarget(bundle)};
+      const ctx: Context = {bundle, root, findings, outputs, labels, explain, alphas, faithfulness, sanity, boxes, listing: walk, recalibration, reduceFor: analysisTarget(bundle)};
       const progress = new Progress(total, stream, options.progress ?? "auto", label);
       const startedAt = new Date();
       const startedMs = performance.now();
@@ -527,7 +659,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
       let done = 0;
       let errors = 0;
       for (const chunk of pending) {
-        const rows: ChunkRows = {predictions: [], ood: [], explanations: [], errors: [], images: []};
+        const rows: ChunkRows = {predictions: [], ood: [], explanations: [], faithfulness: [], sanity: [], localisation: [], errors: [], images: []};
         for (const relative of chunk.paths) {
           if (!processImage(ctx, relative, rows)) errors++;
           done++;
@@ -539,7 +671,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
           const file = partFile(out, table.name, shard.index, chunk.index);
           staged.push([await store.stage(table, rows[table.name], file), file]);
         }
-        commit(staged); // images last: the chunk counts as done only once all five files are in place
+        commit(staged); // images last: the chunk counts as done only once all its files are in place
       }
       progress.finish();
       const tensorsEnd = tf.memory().numTensors;

@@ -1,7 +1,8 @@
 /**
  * The audit's tables: their columns, and where their Parquet files live.
  *
- *   <out>/<table>/shard=<I>/part-<chunk>.parquet   images, predictions, ood, explanations, errors
+ *   <out>/<table>/shard=<I>/part-<chunk>.parquet   images, predictions, ood, explanations, faithfulness,
+ *                                                  sanity, localisation, errors (empty parts when not asked for)
  *   <out>/run/shard=<I>/run-<time>-<pid>.parquet   one row per completed invocation of a shard
  *   <out>/metrics/metrics.parquet                  computed from the union of every shard
  *
@@ -13,7 +14,7 @@ import type {TableName} from "../../audit-schema.js";
 import {escapeGlob} from "./guards.js";
 
 // The tables' columns are pure data, shared with the SQL page.
-export {ALL_TABLES, CHUNK_TABLES, ERRORS, EXPLANATIONS, IMAGES, METRICS, OOD, PREDICTIONS, RUN, STAGES, type TableName} from "../../audit-schema.js";
+export {ALL_TABLES, CHUNK_TABLES, ERRORS, EXPLANATIONS, FAITHFULNESS, IMAGES, LOCALISATION, METRICS, OOD, PREDICTIONS, RUN, SANITY, STAGES, type TableName} from "../../audit-schema.js";
 
 export function shardFolder(out: string, table: string, shard: number): string {
   return path.join(out, table, `shard=${shard}`);
