@@ -4,39 +4,9 @@
  * (the browser build of the same wasm backend, served by the site itself).
  */
 import * as tf from "@tensorflow/tfjs";
+import {installFastWasmKernels} from "./wasm-kernels.js";
 
 export type BackendName = "wasm" | "webgl" | "cpu";
-
-interface WasmBackendLike {
-  incRef(dataId: object): void;
-}
-
-let identityShared = false;
-
-/**
- * The wasm backend's Identity kernel copies its input; the cpu and WebGL backends share the data
- * (tensors are immutable, and wasm's own Reshape shares it the same way). TF.js runs Identity to
- * keep a copy of every input a gradient needs, so with the copying kernel a saliency map through a
- * DenseNet copied ~1,300 tensors, its whole activation tape, doubling its memory. This registers
- * the sharing form for wasm (once).
- */
-export function shareWasmIdentity(): void {
-  if (identityShared) return;
-  const original = tf.getKernel("Identity", "wasm");
-  if (!original) return;
-  tf.unregisterKernel("Identity", "wasm");
-  tf.registerKernel({
-    kernelName: "Identity",
-    backendName: "wasm",
-    kernelFunc: (args) => {
-      const x = args.inputs.x as tf.TensorInfo;
-      if (x.dtype === "string") return original.kernelFunc(args);
-      (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
-      return {dataId: x.dataId, shape: x.shape, dtype: x.dtype};
-    }
-  });
-  identityShared = true;
-}
 
 /** Set the first backend of `prefer` that starts; returns its name. */
 export async function selectBackend(prefer: BackendName[]): Promise<BackendName> {
@@ -44,12 +14,12 @@ export async function selectBackend(prefer: BackendName[]): Promise<BackendName>
   for (const name of prefer) {
     try {
       if (tf.getBackend() === name) {
-        if (name === "wasm") shareWasmIdentity();
+        if (name === "wasm") installFastWasmKernels();
         return name;
       }
       if (await tf.setBackend(name)) {
         await tf.ready();
-        if (name === "wasm") shareWasmIdentity();
+        if (name === "wasm") installFastWasmKernels();
         return name;
       }
       failures.push(`${name}: not available`);

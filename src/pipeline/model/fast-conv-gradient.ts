@@ -33,7 +33,7 @@ function transposedPadding(pad: Pad, kh: number, kw: number): "same" | [[number,
 
 /**
  * Kept kernels by weight. TF.js saves a copy of each input for the backward pass: a copy that
- * shares the weight's data (cpu, WebGL, and wasm with backend.ts's sharing Identity) is found by its
+ * shares the weight's data (cpu, WebGL, and wasm with wasm-kernels.ts's sharing Identity) is found by its
  * data id; a copy of the data (wasm's own Identity) by its shape and a few sampled values, then
  * confirmed equal element by element.
  */
