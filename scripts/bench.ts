@@ -92,7 +92,8 @@ function ensureImage(): string {
 function measureOptions(runtime: Runtime, key: ModelKey): Omit<MeasureOptions, "onProgress"> {
   const chester = key === "chester";
   if (runtime === "chromium-webgl") {
-    const skip: Stage[] = ["evaluate", "camGradientPath"];
+    // Saliency from the whole analysis there (not timed again beside the forward pass: minutes on WebGL).
+    const skip: Stage[] = ["evaluate", "camGradientPath", "saliency"];
     if (chester) skip.push("analysis");
     return {runs: WEBGL_RUNS, loadRuns: 0, skip, tfjsGradient: chester && Boolean(args["webgl-gradient"]), tfjsGradientRuns: 1};
   }
@@ -107,7 +108,7 @@ function measureOptions(runtime: Runtime, key: ModelKey): Omit<MeasureOptions, "
     evaluateWarmUp: !chester,
     // Chester's BAD evaluation (15 single passes) in Node only.
     skip: chester && runtime !== "node-wasm" ? ["evaluate"] : [],
-    profile: runtime === "node-wasm"
+    profile: true
   };
 }
 
@@ -435,13 +436,13 @@ out.push(`  batch audit, 2 workers / 1 worker (Node)          : ${x(json.ratios.
 const webglWarm = results.find((res) => res.runtime === "chromium-webgl")?.models["nih-chestxray14"]?.stages.warmUp?.median;
 out.push(`  model load (read + parse + upload), slowest       : ${json.ratios.load_max_s?.toFixed(2) ?? "-"} s; with the warm-up run, wasm: ${json.ratios.load_with_warm_up_max_s?.toFixed(2) ?? "-"} s${webglWarm === undefined ? "" : ` (WebGL warm-up, compiling shaders: ${(webglWarm / 1000).toFixed(1)} s)`}   (target <= 1 s)`);
 out.push(`  peak memory of the whole analysis (Node RSS)      : ${json.ratios.memory_peak_mb?.toFixed(0) ?? "-"} MB   (target <= 600 MB)`);
-const profiled = results.find((x) => x.runtime === "node-wasm")?.models;
-for (const key of MODEL_KEYS) {
-  const p = profiled?.[key]?.profile;
-  if (!p) continue;
-  const top = (k: {name: string; calls: number; ms: number}[]) => k.slice(0, 6).map((e) => `${e.name} ${e.ms.toFixed(0)} (${e.calls})`).join(", ");
-  out.push(`\nKernels (Node wasm, tf.profile, ms (calls)) ${key}:\n  saliency ${p.saliencyTotalMs.toFixed(0)} ms: ${top(p.saliency)}\n  forward  ${p.forwardTotalMs.toFixed(0)} ms: ${top(p.forward)}`);
-}
+for (const res of results)
+  for (const key of MODEL_KEYS) {
+    const p = res.models[key]?.profile;
+    if (!p) continue;
+    const top = (k: {name: string; calls: number; ms: number}[]) => k.slice(0, 6).map((e) => `${e.name} ${e.ms.toFixed(0)} (${e.calls})`).join(", ");
+    out.push(`\nKernels (${res.runtime}, tf.profile, ms (calls)) ${key}:\n  saliency ${p.saliencyTotalMs.toFixed(0)} ms: ${top(p.saliency)}\n  forward  ${p.forwardTotalMs.toFixed(0)} ms: ${top(p.forward)}`);
+  }
 out.push(`\nTotal time ${elapsed().trim()}.`);
 console.log(out.join("\n"));
 if (args.json) {

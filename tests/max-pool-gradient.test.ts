@@ -54,7 +54,7 @@ describe("first-maximum MaxPool gradient", () => {
     [[1, 9, 8, 2], [3, 2], [2, 1], "same"]
   ] as const)("the kernel and the ordinary-op form agree on tied inputs: x %j, window %j, stride %j, pad %j", async (shape, filterSize, strides, pad) => {
     // Few distinct values: most windows hold tied maxima.
-    const n = shape.reduce((a, b) => a * b, 1);
+    const n = (shape as readonly number[]).reduce((a, b) => a * b, 1);
     const x = tf.tensor4d(Array.from(randomValues(n, 21, 1), (v) => Math.round(v)), [...shape] as [number, number, number, number]);
     const attrs = {filterSize: filterSize as number | [number, number], strides: strides as number | [number, number], pad};
     const y = tf.maxPool(x, attrs.filterSize, attrs.strides, pad);

@@ -40,30 +40,31 @@ function geometry(shape: number[], attrs: MaxPoolAttrs) {
  * dx of one MaxPool, first maximum of each window (row-major), NHWC, into `dx` (zeroed). Pixels
  * outside the input are padding, which never wins a window in TF (it is -infinity).
  */
-function routeFirstMax(x: ArrayLike<number>, y: ArrayLike<number>, dy: ArrayLike<number>, dx: Float32Array, info: ReturnType<typeof geometry>): void {
+function routeFirstMax(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, info: ReturnType<typeof geometry>): void {
   const {batchSize, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw} = info;
   const {top, left} = info.padInfo;
-  const done = new Uint8Array(c);
+  // The window's pixels inside the input, in row-major order (their offsets in x).
+  const taps = new Int32Array(kh * kw);
   for (let b = 0; b < batchSize; b++)
     for (let p = 0; p < ho; p++)
       for (let q = 0; q < wo; q++) {
-        const o = ((b * ho + p) * wo + q) * c;
-        done.fill(0);
-        let remaining = c;
-        for (let i = 0; i < kh && remaining > 0; i++) {
+        let n = 0;
+        for (let i = 0; i < kh; i++) {
           const r = p * sh - top + i;
           if (r < 0 || r >= h) continue;
-          for (let j = 0; j < kw && remaining > 0; j++) {
+          for (let j = 0; j < kw; j++) {
             const col = q * sw - left + j;
-            if (col < 0 || col >= w) continue;
-            const at = ((b * h + r) * w + col) * c;
-            for (let k = 0; k < c; k++)
-              if (!done[k] && x[at + k] === y[o + k]) {
-                dx[at + k]! += dy[o + k]!;
-                done[k] = 1;
-                remaining--;
-              }
+            if (col >= 0 && col < w) taps[n++] = ((b * h + r) * w + col) * c;
           }
+        }
+        const o = ((b * ho + p) * wo + q) * c;
+        for (let k = 0; k < c; k++) {
+          const max = y[o + k]!;
+          for (let t = 0; t < n; t++)
+            if (x[taps[t]! + k] === max) {
+              dx[taps[t]! + k]! += dy[o + k]!;
+              break;
+            }
         }
       }
 }
@@ -73,7 +74,7 @@ interface WasmBackendLike {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }
 interface CpuBackendLike {
-  readSync(dataId: object): ArrayLike<number>;
+  readSync(dataId: object): Float32Array;
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
 }
 
