@@ -13,6 +13,8 @@ export type ModelSpec =
 export interface WorkerBackend {
   name: BackendName;
   probeMs: Partial<Record<BackendName, number>>;
+  /** Candidates not measured, and why (WebGPU without an adapter). */
+  skipped?: Partial<Record<BackendName, string>>;
   reason: string;
 }
 
