@@ -502,7 +502,9 @@ if (analysePage) {
   out.push(`\nAnalyse page in Chromium (${analysePage.server}; ${analysePage.url}): a cold visit, then ${warm.length} warm visit(s) in the same browser profile`);
   out.push(`  cold: ${cold.error ? `FAILED: ${cold.error}` : `first full result ${((cold.firstResultMs ?? NaN) / 1000).toFixed(2)} s, longest task ${cold.longestTaskMs.toFixed(0)} ms`}`);
   warm.forEach((v, i) =>
-    out.push(`  warm ${i + 1}: ${v.error ? `FAILED: ${v.error}` : `first full result ${((v.firstResultMs ?? NaN) / 1000).toFixed(2)} s, model ${v.modelFromCache ? "from this browser's cache" : "NOT from the cache"}, ${v.longTasks.length} task(s) over 50 ms: ${v.longTasks.map((t) => `${t.durationMs.toFixed(0)} ms at ${(t.startMs / 1000).toFixed(2)} s`).join(", ") || "none"}`}`)
+    out.push(
+      `  warm ${i + 1}: ${v.error ? `FAILED: ${v.error}` : `first full result ${((v.firstResultMs ?? NaN) / 1000).toFixed(2)} s (model ready at ${((v.modelReadyMs ?? NaN) / 1000).toFixed(2)} s, of which load + warm-up ${((v.modelLoadMs ?? NaN) / 1000).toFixed(2)} s, ${v.modelFromCache ? "from this browser's cache" : "NOT from the cache"}); ${v.longTasks.length} task(s) over 50 ms: ${v.longTasks.map((t) => `${t.durationMs.toFixed(0)} ms at ${(t.startMs / 1000).toFixed(2)} s`).join(", ") || "none"}`}`
+    )
   );
   const backend = warm.find((v) => v.backend)?.backend ?? cold.backend;
   if (backend) out.push(`  ${backend}`);

@@ -25,6 +25,10 @@ export interface PageVisit {
   modelFromCache: boolean;
   /** The model summary's backend line (its choice and why). */
   backend: string;
+  /** When the model summary showed (worker started, backends measured, model loaded and warmed up), ms after the page opened. */
+  modelReadyMs: number | null;
+  /** The summary's "loaded and warmed up in" figure, ms. */
+  modelLoadMs: number | null;
   error?: string;
 }
 
@@ -98,6 +102,17 @@ async function visit(chromium: Awaited<ReturnType<typeof launchChromium>>, url: 
   const watched = await chromium.newPage();
   const {page} = watched;
   await recordLongTasks(page);
+  // When the model summary appears: splits the time to the first result into getting the model
+  // ready (worker, backend measurement, load, warm-up) and analysing and drawing the image.
+  await page.addInitScript(() => {
+    const w = window as unknown as {__benchModelReadyMs?: number};
+    new MutationObserver((_, observer) => {
+      if (document.querySelector(".model-summary")) {
+        w.__benchModelReadyMs = performance.now();
+        observer.disconnect();
+      }
+    }).observe(document, {childList: true, subtree: true});
+  });
   try {
     // The preview builds the data loaders' outputs on the first request: minutes on a cold cache.
     await page.goto(`${url}/index.html`, {timeout: timeoutMs, waitUntil: "domcontentloaded"});
@@ -108,17 +123,21 @@ async function visit(chromium: Awaited<ReturnType<typeof launchChromium>>, url: 
     const firstResultMs = await page.evaluate(() => (window as unknown as {__cxrFirstResultMs?: number}).__cxrFirstResultMs ?? null);
     const summary = (await page.locator(".model-summary").first().textContent()) ?? "";
     const tasks = await longTasks(page);
+    const modelReadyMs = await page.evaluate(() => (window as unknown as {__benchModelReadyMs?: number}).__benchModelReadyMs ?? null);
+    const loadSeconds = summary.match(/warmed up in ([\d.]+) s/)?.[1];
     const foreign = watched.foreignRequests();
     return {
       firstResultMs,
       longestTaskMs: Math.max(0, ...tasks.map((t) => t.durationMs)),
       longTasks: tasks,
       modelFromCache: /from this browser's cache/.test(summary),
+      modelReadyMs,
+      modelLoadMs: loadSeconds ? Number(loadSeconds) * 1000 : null,
       backend: summary.includes("TF.js backend:") ? summary.slice(summary.indexOf("TF.js backend:")).replace(/\s+/g, " ").trim().slice(0, 400) : "",
       ...(foreign.length ? {error: `requests off 127.0.0.1: ${foreign.join(", ")}`} : {})
     };
   } catch (error) {
-    return {firstResultMs: null, longestTaskMs: 0, longTasks: await longTasks(page).catch(() => []), modelFromCache: false, backend: "", error: (error as Error).message.split("\n")[0]};
+    return {firstResultMs: null, longestTaskMs: 0, longTasks: await longTasks(page).catch(() => []), modelFromCache: false, backend: "", modelReadyMs: null, modelLoadMs: null, error: (error as Error).message.split("\n")[0]};
   } finally {
     await page.close();
   }

@@ -72,6 +72,8 @@ export async function webgpuUnavailable(): Promise<string | null> {
 export interface MeasuredBackend {
   name: BackendName;
   probeMs: Partial<Record<BackendName, number>>;
+  /** Time to start each candidate and probe it (its initialisation: wasm compile, WebGL context and shaders), ms. */
+  startMs?: Partial<Record<BackendName, number>>;
   /** Candidates left out before measuring, and why (WebGPU without an adapter). */
   skipped?: Partial<Record<BackendName, string>>;
   reason: string;
@@ -86,6 +88,7 @@ export interface MeasuredBackend {
  */
 export async function fastestBackend(candidates: BackendName[], start: (name: BackendName) => Promise<BackendName>): Promise<MeasuredBackend> {
   const probeMs: Partial<Record<BackendName, number>> = {};
+  const startMs: Partial<Record<BackendName, number>> = {};
   const skipped: Partial<Record<BackendName, string>> = {};
   const failures: string[] = [];
   for (const name of candidates) {
@@ -97,7 +100,9 @@ export async function fastestBackend(candidates: BackendName[], start: (name: Ba
           continue;
         }
       }
+      const begin = performance.now();
       if ((await start(name)) === name) probeMs[name] = probeBackend();
+      startMs[name] = performance.now() - begin;
     } catch (error) {
       // A backend that cannot start is simply not a candidate; say why.
       failures.push(`${name}: ${(error as Error).message}`);
@@ -106,7 +111,8 @@ export async function fastestBackend(candidates: BackendName[], start: (name: Ba
   const ranked = (Object.entries(probeMs) as [BackendName, number][]).sort((a, b) => a[1] - b[1]);
   const name = ranked[0]?.[0] ?? (await start("cpu"));
   await start(name);
-  const reason = ranked.length > 1 ? `fastest by measurement (${ranked.map(([n, ms]) => `${n} ${ms.toFixed(1)} ms`).join(", ")})` : ranked.length ? "the only backend that started" : "no accelerated backend started";
+  const started = (Object.entries(startMs) as [BackendName, number][]).map(([n, ms]) => `${n} ${(ms / 1000).toFixed(1)} s`).join(", ");
+  const reason = ranked.length > 1 ? `fastest by measurement (${ranked.map(([n, ms]) => `${n} ${ms.toFixed(1)} ms`).join(", ")}; started and probed in ${started})` : ranked.length ? "the only backend that started" : "no accelerated backend started";
   const notes = [...Object.entries(skipped).map(([n, why]) => `${n} not measured: ${why}`), ...failures];
-  return {name, probeMs, ...(Object.keys(skipped).length ? {skipped} : {}), reason: reason + (notes.length ? `; ${notes.join("; ")}` : "")};
+  return {name, probeMs, startMs, ...(Object.keys(skipped).length ? {skipped} : {}), reason: reason + (notes.length ? `; ${notes.join("; ")}` : "")};
 }

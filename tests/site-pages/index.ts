@@ -1,4 +1,5 @@
 /** The page checks of tests/site.test.ts, one file per page (see page-check.ts). */
+import analyseBackend from "./analyse-backend.js";
 import explanation from "./explanation.js";
 import explanationEvaluation from "./explanation-evaluation.js";
 import ood from "./ood.js";
@@ -6,4 +7,4 @@ import type {PageCheck} from "./page-check.js";
 import prediction from "./prediction.js";
 import walkthrough from "./walkthrough.js";
 
-export const PAGE_CHECKS: PageCheck[] = [ood, prediction, explanation, explanationEvaluation, walkthrough];
+export const PAGE_CHECKS: PageCheck[] = [ood, prediction, explanation, explanationEvaluation, walkthrough, analyseBackend];
