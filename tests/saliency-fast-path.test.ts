@@ -19,6 +19,7 @@ import {loadBundle, type Bundle} from "../src/pipeline/bundle/load.js";
 import {graphModelHandler} from "../src/pipeline/bundle/source.js";
 import {saliencyMap} from "../src/pipeline/explain/index.js";
 import {Classifier} from "../src/pipeline/model/classifier.js";
+import {chainConcats} from "../src/pipeline/model/graph-rewrite.js";
 import {FIRST_MAX_POOL_GRAD} from "../src/pipeline/model/max-pool-gradient.js";
 import {directorySource} from "../src/pipeline/node/fs-source.js";
 import {initBackend} from "../src/pipeline/wasm-backend.js";
@@ -108,5 +109,35 @@ describe.each(SOURCES)("saliency on %s", (_name, where) => {
     } finally {
       plain.dispose();
     }
+  });
+});
+
+describe("chainConcats", () => {
+  const concat = (name: string, inputs: string[]) => ({name, op: "ConcatV2", input: inputs, attr: {N: {i: String(inputs.length - 1)}}});
+  it("takes the longest earlier concatenation of the same leading tensors and axis, and nothing else", () => {
+    const topology = {
+      node: [
+        concat("c2", ["a", "b", "axis"]),
+        concat("c3", ["a", "b", "c", "axis"]),
+        concat("c4", ["a", "b", "c", "d", "axis"]),
+        concat("other-axis", ["a", "b", "c", "axis0"]),
+        concat("not-a-prefix", ["b", "a", "c", "axis"]),
+        {...concat("controlled", ["a", "b", "c", "axis"]), input: ["a", "b", "c", "axis", "^x"]}
+      ]
+    };
+    expect(chainConcats(topology)).toBe(2);
+    const inputs = Object.fromEntries(topology.node.map((n) => [n.name, n.input]));
+    expect(inputs.c3).toEqual(["c2", "c", "axis"]);
+    expect(inputs.c4).toEqual(["c3", "d", "axis"]);
+    expect(topology.node[2]!.attr.N).toEqual({i: "2"});
+    expect(inputs["other-axis"]).toEqual(["a", "b", "c", "axis0"]);
+    expect(inputs["not-a-prefix"]).toEqual(["b", "a", "c", "axis"]);
+    expect(inputs.controlled).toEqual(["a", "b", "c", "axis", "^x"]);
+  });
+
+  it("leaves graphs with control flow alone", () => {
+    const c3 = concat("c3", ["a", "b", "c", "axis"]);
+    expect(chainConcats({node: [concat("c2", ["a", "b", "axis"]), c3, {name: "loop", op: "Enter"}]})).toBe(0);
+    expect(c3.input).toEqual(["a", "b", "c", "axis"]);
   });
 });

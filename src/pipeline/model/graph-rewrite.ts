@@ -10,13 +10,18 @@
  */
 import type {GraphNode} from "./graph-inspect.js";
 
+const CONTROL_FLOW = new Set(["Enter", "Exit", "Merge", "Switch", "NextIteration", "LoopCond"]);
+
 /**
  * Rewrites, in place, every ConcatV2 whose tensor inputs extend another ConcatV2's (same axis
  * input, at least two tensors in common) to take that concatenation instead of its inputs;
  * returns how many were rewritten.
  */
 export function chainConcats(topology: {node?: GraphNode[]} | undefined): number {
-  const concats = (topology?.node ?? []).filter((n) => n.op === "ConcatV2" && (n.input?.length ?? 0) >= 3 && !n.input!.some((i) => i.startsWith("^")));
+  const nodes = topology?.node ?? [];
+  // Not across control-flow frames (a while loop's tensors are not interchangeable by name alone).
+  if (nodes.some((n) => CONTROL_FLOW.has(n.op))) return 0;
+  const concats = nodes.filter((n) => n.op === "ConcatV2" && (n.input?.length ?? 0) >= 3 && !n.input!.some((i) => i.startsWith("^")));
   // The original inputs: prefixes are matched on these while nodes are rewritten.
   const original = new Map(concats.map((n) => [n, {tensors: n.input!.slice(0, -1), axis: n.input!.at(-1)!}]));
   let rewritten = 0;
