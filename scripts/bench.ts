@@ -1,6 +1,7 @@
 /**
- * npm run bench [-- --json FILE] [--runs N] [--only node|browser|checks] [--no-webgl] [--webgl-runs N]
- *                [--webgl-gradient] [--audit-images N] [--image FILE] [--check-images N] [--check-methods LIST]
+ * npm run bench [-- --json FILE] [--runs N] [--only node|browser|page|checks] [--no-webgl] [--webgl-runs N]
+ *                [--webgl-gradient] [--audit-images N] [--image FILE] [--no-page] [--page-runs N]
+ *                [--site-url URL] [--check-images N] [--check-methods LIST]
  *
  * Our bundles (models/pediatric-pneumonia, models/nih-chestxray14) beside Chester's own graph
  * (its published DenseNet and autoencoder topologies with synthetic weights of the exact shapes,
@@ -16,7 +17,13 @@
  *
  * Runtimes: Node (wasm, one thread; each model in its own process, so peak memory is its own; the
  * batch audit with one worker and with two), headless Chromium served cross-origin isolated (wasm
- * with threads) and WebGL as it runs on this machine (fewer runs: it is slow without a GPU).
+ * with threads), WebGL as it runs on this machine (fewer runs: it is slow without a GPU), and
+ * WebGPU where Chromium gives an adapter (said plainly where it does not).
+ *
+ * The Analyse page (scripts/bench/page.ts): the site as `npm start` serves it (or --site-url),
+ * one cold visit then --page-runs (default 3) warm ones in Chromium: the first full result after
+ * the page opened and the longest main-thread task. `--only page` runs this part alone;
+ * `--no-page` leaves it out.
  *
  * A benchmark, not a test: it prints figures and ratios and judges nothing. Everything is local:
  * the page is served from 127.0.0.1 and any other request is blocked.
@@ -30,6 +37,7 @@ import {encode as encodePng} from "fast-png";
 import {bundleForBrowser, CHROMIUM_PATH, launchChromium, modulePage, serveStatic, type Routes} from "../tests/helpers/browser.js";
 import {CHESTER_MODELS, chesterFixture, DATA_ROOT, REPO_ROOT, TMP_ROOT} from "../tests/helpers/paths.js";
 import type {BrowserMemory, BrowserModel} from "./bench/browser-entry.js";
+import {measureAnalysePage, type PageFigures} from "./bench/page.js";
 import {STAGE_LABELS, STAGES, type MeasureOptions, type ModelFigures, type Stage, type Stat} from "./bench/measure.js";
 import {DEFAULT_IMAGE, MODEL_KEYS, MODEL_LABELS, modelFolders, type ModelKey} from "./bench/node-models.js";
 
@@ -44,7 +52,10 @@ const {values: args} = parseArgs({
     "audit-images": {type: "string", default: "6"},
     image: {type: "string"},
     "check-images": {type: "string", default: "2"},
-    "check-methods": {type: "string", default: "cam,gradcam,gradcampp"}
+    "check-methods": {type: "string", default: "cam,gradcam,gradcampp"},
+    "no-page": {type: "boolean", default: false},
+    "page-runs": {type: "string", default: "3"},
+    "site-url": {type: "string"}
   }
 });
 const RUNS = Math.max(1, Number(args.runs));
@@ -52,13 +63,13 @@ const WEBGL_RUNS = Math.max(1, Number(args["webgl-runs"]));
 const AUDIT_IMAGES = Math.max(1, Number(args["audit-images"]));
 const CHECK_IMAGES = Math.max(1, Number(args["check-images"]));
 const ONLY = args.only;
-if (ONLY !== undefined && !["node", "browser", "checks"].includes(ONLY)) throw new Error(`--only takes node, browser or checks, got ${JSON.stringify(ONLY)}`);
+if (ONLY !== undefined && !["node", "browser", "page", "checks"].includes(ONLY)) throw new Error(`--only takes node, browser, page or checks, got ${JSON.stringify(ONLY)}`);
 const WORK = path.join(TMP_ROOT, "bench");
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s`;
 const say = (message: string) => process.stderr.write(`[bench ${elapsed()}] ${message}\n`);
 
-type Runtime = "node-wasm" | "chromium-wasm-1" | "chromium-wasm" | "chromium-webgl";
+type Runtime = "node-wasm" | "chromium-wasm-1" | "chromium-wasm" | "chromium-webgl" | "chromium-webgpu";
 interface RuntimeResult {
   runtime: Runtime;
   description: string;
@@ -101,7 +112,8 @@ function ensureImage(): string {
 function measureOptions(runtime: Runtime, key: ModelKey): Omit<MeasureOptions, "onProgress"> {
   const chester = key === "chester";
   if (runtime === "chromium-webgl") {
-    const skip: Stage[] = ["evaluate", "camGradientPath"];
+    // Saliency from the whole analysis there (not timed again beside the forward pass: minutes on WebGL).
+    const skip: Stage[] = ["evaluate", "camGradientPath", "saliency"];
     if (chester) skip.push("analysis");
     return {runs: WEBGL_RUNS, loadRuns: 0, skip, tfjsGradient: chester && Boolean(args["webgl-gradient"]), tfjsGradientRuns: 1};
   }
@@ -116,7 +128,7 @@ function measureOptions(runtime: Runtime, key: ModelKey): Omit<MeasureOptions, "
     evaluateWarmUp: !chester,
     // Chester's BAD evaluation (15 single passes) in Node only.
     skip: chester && runtime !== "node-wasm" ? ["evaluate"] : [],
-    profile: runtime === "node-wasm"
+    profile: true
   };
 }
 
@@ -310,11 +322,13 @@ async function browserRuntimes(image: string, skipWebgl: boolean): Promise<Runti
   try {
     // wasm with one thread, and with one per core: on a busy machine the threaded build can lose
     // more to waiting for its other thread than it gains (the JSON's ratios take the fastest).
-    const configs: {runtime: Runtime; backend: "wasm" | "webgl"; runs: number}[] = [
+    const configs: {runtime: Runtime; backend: "wasm" | "webgl" | "webgpu"; runs: number}[] = [
       {runtime: "chromium-wasm-1", backend: "wasm", runs: RUNS},
       {runtime: "chromium-wasm", backend: "wasm", runs: RUNS}
     ];
     if (!skipWebgl) configs.push({runtime: "chromium-webgl", backend: "webgl", runs: WEBGL_RUNS});
+    // Measured only where Chromium gives a WebGPU adapter (not headless without a GPU).
+    configs.push({runtime: "chromium-webgpu", backend: "webgpu", runs: RUNS});
     for (const config of configs) {
       const watched = await chromium.newPage();
       const {page} = watched;
@@ -331,11 +345,23 @@ async function browserRuntimes(image: string, skipWebgl: boolean): Promise<Runti
       await page.waitForFunction(() => window.bench !== undefined, undefined, {timeout: 60_000});
       const result: RuntimeResult = {runtime: config.runtime, description: "", flags: {}, runs: config.runs, models: {}};
       try {
+        if (config.backend === "webgpu") {
+          const why = await page.evaluate(() => window.bench!.webgpuUnavailable());
+          if (why) {
+            result.description = `Chromium ${chromium.context.browser()?.version() ?? ""} headless: WebGPU NOT MEASURED here, ${why}`;
+            result.error = `not measured: ${why}`;
+            say(result.description);
+            results.push(result);
+            await page.close();
+            continue;
+          }
+        }
         result.flags = await page.evaluate(([b, w]) => window.bench!.start(b, w), [config.backend, server.url("/wasm/")] as const);
         const browserVersion = chromium.context.browser()?.version() ?? "";
         if (config.backend === "wasm")
           result.description = `Chromium ${browserVersion} headless, TF.js wasm, ${result.flags.threads} thread(s), crossOriginIsolated ${result.flags.crossOriginIsolated}`;
-        else result.description = `Chromium ${browserVersion} headless, TF.js WebGL ${result.flags.WEBGL_VERSION} on ${await page.evaluate(() => window.bench!.webglRenderer())}`;
+        else if (config.backend === "webgl") result.description = `Chromium ${browserVersion} headless, TF.js WebGL ${result.flags.WEBGL_VERSION} on ${await page.evaluate(() => window.bench!.webglRenderer())}`;
+        else result.description = `Chromium ${browserVersion} headless, TF.js WebGPU`;
         say(`${result.description}`);
         for (const key of MODEL_KEYS) {
           if (config.backend === "webgl" && key === "pediatric-pneumonia") continue;
@@ -392,6 +418,10 @@ interface Ratios {
   from: string | null;
   load_max_s: number | null;
   load_with_warm_up_max_s: number | null;
+  /** Analyse page in Chromium, warm visit (model cached): the first full result, s after the page opened (median of the visits). */
+  first_result_warm_s: number | null;
+  /** The longest main-thread task (PerformanceObserver longtask) of any warm visit, ms. */
+  longest_main_thread_task_ms: number | null;
   [key: string]: unknown;
 }
 
@@ -419,10 +449,11 @@ function fastest(results: RuntimeResult[]): RuntimeResult | undefined {
 
 // ---------------------------------------------------------------------------------------------------
 
+const PAGE_ONLY = args.only === "page";
 const image = ensureImage();
-say(`image: ${path.relative(REPO_ROOT, image) || image}; runs per figure: ${RUNS} after a warm-up (WebGL: ${WEBGL_RUNS})`);
 say(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-if (ONLY !== "checks") {
+if (ONLY !== "checks" && !PAGE_ONLY) {
+  say(`image: ${path.relative(REPO_ROOT, image) || image}; runs per figure: ${RUNS} after a warm-up (WebGL: ${WEBGL_RUNS})`);
   say("Chester's fixtures (synthetic weights of its exact shapes)");
   chesterFixture(CHESTER_MODELS.densenet);
   chesterFixture(CHESTER_MODELS.autoencoder);
@@ -446,11 +477,21 @@ if (ONLY === undefined || ONLY === "node") {
   batch = {one, two};
 }
 if (ONLY === undefined || ONLY === "checks") checks = await explanationChecks();
-if (ONLY === undefined || ONLY === "browser") {
+let analysePage: PageFigures | null = null;
+if (ONLY === undefined || ONLY === "browser" || PAGE_ONLY) {
   if (!existsSync(CHROMIUM_PATH)) say(`no Chromium at ${CHROMIUM_PATH} (set CHROMIUM_PATH): the browser runs are left out`);
   else {
-    say("Chromium: bundling the page, serving it cross-origin isolated on 127.0.0.1");
-    results.push(...(await browserRuntimes(image, Boolean(args["no-webgl"]))));
+    if (!PAGE_ONLY) {
+      say("Chromium: bundling the page, serving it cross-origin isolated on 127.0.0.1");
+      results.push(...(await browserRuntimes(image, Boolean(args["no-webgl"]))));
+    }
+    if (PAGE_ONLY || !args["no-page"]) {
+      try {
+        analysePage = await measureAnalysePage({root: REPO_ROOT, siteUrl: args["site-url"], runs: Math.max(1, Number(args["page-runs"])), say});
+      } catch (error) {
+        say(`Analyse page: not measured: ${(error as Error).message}`);
+      }
+    }
   }
 }
 const loadAfter = os.loadavg();
@@ -511,7 +552,9 @@ const json: {ratios: Ratios} & Record<string, unknown> = {
     node_wasm: nodeR.worst,
     load_max_s: loads.length ? Math.max(...loads) / 1000 : null,
     /** wasm runtimes (WebGL's warm-up compiles its shaders: tens of seconds without a GPU). */
-    load_with_warm_up_max_s: loadsWarm.length ? Math.max(...loadsWarm) / 1000 : null
+    load_with_warm_up_max_s: loadsWarm.length ? Math.max(...loadsWarm) / 1000 : null,
+    first_result_warm_s: analysePage?.firstResultWarmS ?? null,
+    longest_main_thread_task_ms: analysePage?.longestMainThreadTaskMs ?? null
   },
   date: new Date().toISOString(),
   machine: {cpus: os.cpus().length, model: os.cpus()[0]?.model, arch: os.arch(), memoryGiB: os.totalmem() / 2 ** 30, loadBefore, loadAfter},
@@ -519,12 +562,14 @@ const json: {ratios: Ratios} & Record<string, unknown> = {
   runtimes: results,
   nodeMemory,
   batch,
+  analysePage,
   /** Per bundle: the explanation checks' cost per image in the audit (null when not run). */
   explanationChecks: checks.length ? checks : null
 };
 const x = (v: number | null, d = 2) => (v === null ? "-" : `${v.toFixed(d)}x`);
-if (ONLY !== "checks") {
-  out.push(`\nRatios (${json.ratios.from ?? "no Chromium run"}; the larger of our two bundles):`);
+if (ONLY !== "checks")
+  out.push(PAGE_ONLY ? "\nFigures (--only page: the Analyse page alone):" : `\nRatios (${json.ratios.from ?? "no Chromium run"}; the larger of our two bundles):`);
+if (ONLY !== "checks" && !PAGE_ONLY) {
   out.push(`  whole analysis / Chester forward + input gradient : ${x(r.worst.analysis)}   (target <= 0.35x)  [${Object.entries(r.analysis).map(([k, v]) => `${k} ${x(v)}`).join(", ")}]`);
   out.push(`  our forward / Chester forward                     : ${x(r.worst.forward)}   (target <= 0.6x)   [${Object.entries(r.forward).map(([k, v]) => `${k} ${x(v)}`).join(", ")}]`);
   out.push(`  saliency / our forward                            : ${x(r.worst.saliency)}   (target <= 3x)     [${Object.entries(r.saliency).map(([k, v]) => `${k} ${x(v)}`).join(", ")}]`);
@@ -534,12 +579,30 @@ if (ONLY !== "checks") {
   out.push(`  model load (read + parse + upload), slowest       : ${json.ratios.load_max_s?.toFixed(2) ?? "-"} s; with the warm-up run, wasm: ${json.ratios.load_with_warm_up_max_s?.toFixed(2) ?? "-"} s${webglWarm === undefined ? "" : ` (WebGL warm-up, compiling shaders: ${(webglWarm / 1000).toFixed(1)} s)`}   (target <= 1 s)`);
   out.push(`  peak memory of the whole analysis (Node RSS)      : ${json.ratios.memory_peak_mb?.toFixed(0) ?? "-"} MB   (target <= 600 MB)`);
 }
-const profiled = results.find((x) => x.runtime === "node-wasm")?.models;
-for (const key of MODEL_KEYS) {
-  const p = profiled?.[key]?.profile;
-  if (!p) continue;
-  const top = (k: {name: string; calls: number; ms: number}[]) => k.slice(0, 6).map((e) => `${e.name} ${e.ms.toFixed(0)} (${e.calls})`).join(", ");
-  out.push(`\nKernels (Node wasm, tf.profile, ms (calls)) ${key}:\n  saliency ${p.saliencyTotalMs.toFixed(0)} ms: ${top(p.saliency)}\n  forward  ${p.forwardTotalMs.toFixed(0)} ms: ${top(p.forward)}`);
+if (analysePage) {
+  const secs = (ms: number | null) => (ms === null ? "-" : (ms / 1000).toFixed(2));
+  const ok = analysePage.warm.filter((v) => !v.error);
+  out.push(`  Analyse page, warm visit: first full result       : ${analysePage.firstResultWarmS?.toFixed(2) ?? "-"} s   (target <= 3 s)    [visits: ${analysePage.warm.map((v) => v.error ? "failed" : secs(v.firstResultMs)).join(", ")} s]`);
+  out.push(`  Analyse page, longest main-thread task            : ${analysePage.longestMainThreadTaskMs?.toFixed(0) ?? "-"} ms   (target <= 200 ms) [per visit: ${ok.map((v) => v.longestTaskMs.toFixed(0)).join(", ")} ms]`);
+}
+for (const res of results)
+  for (const key of MODEL_KEYS) {
+    const p = res.models[key]?.profile;
+    if (!p) continue;
+    const top = (k: {name: string; calls: number; ms: number}[]) => k.slice(0, 6).map((e) => `${e.name} ${e.ms.toFixed(0)} (${e.calls})`).join(", ");
+    out.push(`\nKernels (${res.runtime}, tf.profile, ms (calls)) ${key}:\n  saliency ${p.saliencyTotalMs.toFixed(0)} ms: ${top(p.saliency)}\n  forward  ${p.forwardTotalMs.toFixed(0)} ms: ${top(p.forward)}`);
+  }
+if (analysePage) {
+  const {cold, warm} = analysePage;
+  out.push(`\nAnalyse page in Chromium (${analysePage.server}; ${analysePage.url}): a cold visit, then ${warm.length} warm visit(s) in the same browser profile`);
+  out.push(`  cold: ${cold.error ? `FAILED: ${cold.error}` : `first full result ${((cold.firstResultMs ?? NaN) / 1000).toFixed(2)} s, longest task ${cold.longestTaskMs.toFixed(0)} ms`}`);
+  warm.forEach((v, i) =>
+    out.push(
+      `  warm ${i + 1}: ${v.error ? `FAILED: ${v.error}` : `first full result ${((v.firstResultMs ?? NaN) / 1000).toFixed(2)} s (model ready at ${((v.modelReadyMs ?? NaN) / 1000).toFixed(2)} s, of which load + warm-up ${((v.modelLoadMs ?? NaN) / 1000).toFixed(2)} s, ${v.modelFromCache ? "from this browser's cache" : "NOT from the cache"}); ${v.longTasks.length} task(s) over 50 ms: ${v.longTasks.map((t) => `${t.durationMs.toFixed(0)} ms at ${(t.startMs / 1000).toFixed(2)} s`).join(", ") || "none"}`}`
+    )
+  );
+  const backend = warm.find((v) => v.backend)?.backend ?? cold.backend;
+  if (backend) out.push(`  ${backend}`);
 }
 out.push(`\nTotal time ${elapsed().trim()}.`);
 console.log(out.join("\n"));

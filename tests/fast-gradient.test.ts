@@ -37,15 +37,31 @@ describe("fast Conv2D input gradient", () => {
     [[1, 6, 6, 8], [1, 1, 8, 4], 1, "valid"],
     [[1, 6, 6, 8], [1, 1, 8, 4], 1, "same"],
     [[1, 12, 12, 1], [7, 7, 1, 3], 1, "same"],
-    [[1, 12, 12, 2], [3, 3, 2, 2], 2, "same"], // stride 2: TF.js's own gradient
-    [[1, 10, 10, 2], [2, 2, 2, 3], 1, "same"] // even kernel: TF.js's own gradient
+    // Strided: the phase form (one conv for the s x s phases, then depthToSpace).
+    [[1, 12, 12, 2], [3, 3, 2, 2], 2, "same"],
+    [[1, 13, 11, 2], [3, 3, 2, 2], 2, "same"],
+    [[1, 14, 14, 3], [7, 7, 3, 4], 2, "valid"], // a DenseNet stem after its explicit padding
+    [[2, 15, 12, 3], [7, 7, 3, 4], 2, "same"],
+    [[1, 11, 11, 2], [2, 2, 2, 3], 2, "valid"],
+    [[1, 16, 16, 2], [5, 5, 2, 2], 3, "same"],
+    [[1, 17, 16, 1], [4, 4, 1, 2], 3, "valid"],
+    [[1, 10, 10, 2], [2, 2, 2, 3], 1, "same"] // even kernel, stride 1: TF.js's own gradient
   ] as const)("equals TF.js's gradient for x %j, kernel %j, stride %i, %s", (x, k, stride, pad) => {
     expect(bothGradients([...x], [...k], stride, pad)).toBeLessThan(1e-5);
   });
 
+  it("uses no Conv2DBackpropInput for strided convolutions either", async () => {
+    const x = tf.tensor4d(randomValues(2 * 15 * 12 * 3, 4), [2, 15, 12, 3]);
+    const k = tf.tensor4d(randomValues(7 * 7 * 3 * 4, 5), [7, 7, 3, 4]);
+    const info = await tf.profile(() => tf.grad((input: tf.Tensor) => tf.conv2d(input as tf.Tensor4D, k, 2, "same").sum())(x));
+    expect(info.kernelNames).not.toContain("Conv2DBackpropInput");
+    expect(info.kernelNames).toContain("DepthToSpace");
+    tf.dispose([x, k, info.result as tf.Tensor]);
+  });
+
   it("gives the same saliency through an exported DenseNet, without leaking", async () => {
     // A real exported DenseNet (random weights): dense blocks of 1x1 and 3x3 stride-1 convolutions
-    // (fast path) behind a strided, explicitly padded 7x7 stem (TF.js's own gradient).
+    // behind a strided, explicitly padded 7x7 stem (the phase form).
     const bundle = await loadBundle(directorySource(path.join(REPO_ROOT, "tests/fixtures/parity")));
     const grey = tf.tidy(() => tf.linspace(0, 1, 32).reshape([32, 1]).mul(tf.linspace(1, 0, 32).reshape([1, 32])) as tf.Tensor2D);
     setFastConvInputGradient(false);

@@ -11,7 +11,7 @@ import {loadBundle, type Bundle} from "../src/pipeline/bundle/load.js";
 import {memorySource} from "../src/pipeline/bundle/source.js";
 import {saliencyMap} from "../src/pipeline/explain/index.js";
 import {GraphBuilder} from "../src/pipeline/model/graph-builder.js";
-import {firstMaxPoolGradient, setFirstMaxPoolGradient} from "../src/pipeline/model/max-pool-gradient.js";
+import {FIRST_MAX_POOL_GRAD, firstMaxPoolGradient, firstMaxPoolGradientOps, setFirstMaxPoolGradient} from "../src/pipeline/model/max-pool-gradient.js";
 import {initBackend} from "../src/pipeline/wasm-backend.js";
 import {randomValues} from "./helpers/models.js";
 
@@ -43,6 +43,31 @@ describe("first-maximum MaxPool gradient", () => {
     for (const r of [0, 1, 3]) for (const c of [0, 1, 3]) expected[r * 5 + c] = 1;
     expect(Array.from(dx.dataSync())).toEqual(expected);
     tf.dispose([x, y, dy, dx]);
+  });
+
+  it.each([
+    [[1, 9, 9, 3], 3, 2, "same"],
+    [[2, 10, 11, 4], 3, 2, "valid"],
+    [[1, 8, 8, 2], 2, 2, "valid"],
+    [[1, 7, 7, 5], 3, 1, "same"],
+    // (Not a numeric pad: wasm's own forward MaxPool writes out of bounds with one.)
+    [[1, 9, 8, 2], [3, 2], [2, 1], "same"]
+  ] as const)("the kernel and the ordinary-op form agree on tied inputs: x %j, window %j, stride %j, pad %j", async (shape, filterSize, strides, pad) => {
+    // Few distinct values: most windows hold tied maxima.
+    const n = (shape as readonly number[]).reduce((a, b) => a * b, 1);
+    const x = tf.tensor4d(Array.from(randomValues(n, 21, 1), (v) => Math.round(v)), [...shape] as [number, number, number, number]);
+    const attrs = {filterSize: filterSize as number | [number, number], strides: strides as number | [number, number], pad};
+    const y = tf.maxPool(x, attrs.filterSize, attrs.strides, pad);
+    const dy = tf.tensor4d(randomValues(y.size, 22, 1), y.shape);
+    const info = await tf.profile(() => firstMaxPoolGradient(dy, x, y, attrs)!);
+    // On wasm and cpu one kernel of its own; elsewhere the ordinary ops.
+    if (backend === "wasm" || backend === "cpu") expect(info.kernelNames).toEqual([FIRST_MAX_POOL_GRAD]);
+    const kernel = info.result as tf.Tensor4D;
+    const ops = firstMaxPoolGradientOps(dy, x, y, attrs)!;
+    expect(Array.from(kernel.dataSync())).toEqual(Array.from(ops.dataSync()));
+    // Every window's gradient lands somewhere: the totals agree.
+    expect(kernel.sum().dataSync()[0]).toBeCloseTo(dy.sum().dataSync()[0]!, 4);
+    tf.dispose([x, y, dy, kernel, ops]);
   });
 });
 

@@ -4,10 +4,11 @@
  * (scripts/bench/measure.ts), fetching the models and the image from the local server.
  */
 import * as tf from "@tensorflow/tfjs";
-import type {BackendName} from "../../src/pipeline/backend.js";
+import {webgpuUnavailable, type BackendName} from "../../src/pipeline/backend.js";
 import {urlSource} from "../../src/pipeline/bundle/source.js";
 import {decodeImage} from "../../src/pipeline/image/decode.js";
 import {initBackend} from "../../src/pipeline/wasm-backend.js";
+import "../../src/pipeline/webgpu-backend.js";
 import {backendFlags, measureModel, type MeasureOptions, type ModelFigures} from "./measure.js";
 
 export interface BrowserModel {
@@ -21,6 +22,8 @@ export interface BenchApi {
   start(backend: BackendName, wasmPaths: string): Promise<Record<string, string | number | boolean>>;
   measure(model: BrowserModel, imageUrl: string, options: Omit<MeasureOptions, "onProgress"> & {tfjsGradient?: boolean}): Promise<ModelFigures & {memory: BrowserMemory}>;
   webglRenderer(): string | null;
+  /** Why WebGPU cannot run here, or null. */
+  webgpuUnavailable(): Promise<string | null>;
 }
 
 export interface BrowserMemory {
@@ -65,6 +68,7 @@ window.bench = {
     );
     return {...figures, memory: memory()};
   },
+  webgpuUnavailable,
   webglRenderer() {
     const gl = document.createElement("canvas").getContext("webgl2");
     if (!gl) return null;

@@ -188,15 +188,35 @@ export async function measureModel(spec: ModelSpec, image: DecodedImage, options
       }
       analysisRuns.shift(); // the warm-up run
       add("analysis", analysisRuns.map((r) => r.wall));
-      for (const stage of ["preprocess", "ood", "predict", "saliency", "cam", "gradcam", "gradcampp"] as const)
+      // Saliency is timed beside the forward pass below, unless left out there (WebGL: its own minutes).
+      for (const stage of ["preprocess", "ood", "predict", ...(skip.has("saliency") ? (["saliency"] as const) : []), "cam", "gradcam", "gradcampp"] as const)
         if (analysisRuns.every((r) => r.timings[stage] !== undefined)) add(stage, analysisRuns.map((r) => r.timings[stage]!));
     }
 
     const {pixels} = prepare(image, classifier.spec.inputSize, bundle.card.resize);
     const input = tf.tidy(() => classifier.toInput(pixels));
     try {
-      say(`${spec.name}: forward pass x ${runs + 1}`);
-      if (!skip.has("forward")) add("forward", repeat(runs, () => tf.tidy(() => (classifier.model.execute({[classifier.spec.inputNode]: input}, classifier.spec.outputNode) as tf.Tensor).dataSync())));
+      if (!skip.has("forward")) {
+        // Each forward pass followed by a saliency map: on a busy machine both see the same load,
+        // so their ratio holds better than their times.
+        const withSaliency = !skip.has("saliency");
+        say(`${spec.name}: forward pass${withSaliency ? " and saliency map" : ""} x ${runs + 1}`);
+        const forward: number[] = [];
+        const saliency: number[] = [];
+        for (let i = 0; i <= runs; i++) {
+          let start = now();
+          tf.tidy(() => (classifier.model.execute({[classifier.spec.inputNode]: input}, classifier.spec.outputNode) as tf.Tensor).dataSync());
+          const f = now() - start;
+          start = now();
+          if (withSaliency) tf.tidy(() => saliencyMap(classifier, pixels).dataSync());
+          const s = now() - start;
+          if (i === 0) continue; // the warm-up run
+          forward.push(f);
+          if (withSaliency) saliency.push(s);
+        }
+        add("forward", forward);
+        if (saliency.length) add("saliency", saliency);
+      }
 
       if (!skip.has("camGradientPath")) {
         const n = options.analysisRuns ?? runs;

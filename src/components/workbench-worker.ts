@@ -116,7 +116,8 @@ export async function startAnalysisWorker({prefer, onProgress}: {prefer?: Backen
   // The measurement is made once per browser session: later pages start on its winner at once
   // (WebGL's probe alone compiles shaders for a second or more where there is no GPU).
   const measured = remembered();
-  const candidates: BackendName[] = prefer ?? (measured ? [measured.name] : ["wasm", "webgl"]);
+  // WebGPU is measured only where the browser gives an adapter (the worker says why not otherwise).
+  const candidates: BackendName[] = prefer ?? (measured ? [measured.name] : ["wasm", "webgl", "webgpu"]);
   onProgress?.(measured && !prefer ? `Starting the analysis worker on ${measured.name} (measured earlier in this session)` : "Starting the analysis worker and measuring its TF.js backends");
   const wasmPaths = Object.fromEntries(Object.entries(WASM_FILES).map(([name, href]) => [name, absolute(href)]));
   const codecWasm = Object.fromEntries(Object.entries(DICOM_CODEC_WASM).map(([name, href]) => [name, absolute(href)]));

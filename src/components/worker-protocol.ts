@@ -14,6 +14,9 @@ export type ModelSpec =
 export interface WorkerBackend {
   name: BackendName;
   probeMs: Partial<Record<BackendName, number>>;
+  startMs?: Partial<Record<BackendName, number>>;
+  /** Candidates not measured, and why (WebGPU without an adapter). */
+  skipped?: Partial<Record<BackendName, string>>;
   reason: string;
 }
 

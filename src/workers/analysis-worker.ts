@@ -24,6 +24,7 @@ import {decodeImageAsync, setDicomCodecLocator} from "../pipeline/image/index.js
 import {storedSize, type DecodedImage} from "../pipeline/image/types.js";
 import {prepare, type ResizeMode} from "../pipeline/preprocess.js";
 import {initBackend} from "../pipeline/wasm-backend.js";
+import "../pipeline/webgpu-backend.js";
 import {fetchCached} from "../components/site-cache.js";
 import {analyseEdited, greyOf} from "../components/walkthrough-compute.js";
 import {previewOf, type WhatIfEdits} from "../pipeline/what-if.js";

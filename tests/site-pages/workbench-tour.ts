@@ -8,24 +8,8 @@
 import type {Page} from "playwright-core";
 import {expect} from "vitest";
 
-/** Installs the long-task recorder before any page script runs (kept across navigations). */
-export async function recordLongTasks(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    const w = window as unknown as {__longTasks: number[]};
-    w.__longTasks = [];
-    try {
-      new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) w.__longTasks.push(entry.duration);
-      }).observe({type: "longtask", buffered: true});
-    } catch {
-      // No long-task timing in this browser: nothing recorded.
-    }
-  });
-}
-
-export async function longestTask(page: Page): Promise<number> {
-  return page.evaluate(() => Math.max(0, ...((window as unknown as {__longTasks?: number[]}).__longTasks ?? [])));
-}
+// The long-task recorder lives in tests/helpers/long-tasks.ts (the benchmark uses it too).
+export {longestTask, recordLongTasks} from "../helpers/long-tasks.js";
 
 /** What each page shows as "the image" and its verdict, once its analysis is done. */
 export const TOUR: {page: string; ready: string; verdict: string; name: string}[] = [

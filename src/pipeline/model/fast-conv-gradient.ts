@@ -1,11 +1,20 @@
 /**
- * A faster input gradient for stride-1 convolutions. The wasm backend's Conv2DBackpropInput is slow
- * (most of the time of a saliency map); for stride 1 and dilation 1 the input gradient is an
- * ordinary convolution of dy with the kernel flipped in space and its in/out channels swapped,
- * which runs on the backend's fast Conv2D. Other convolutions keep TF.js's own gradient. The
- * filter gradient is unchanged (inference never needs it).
+ * A faster input gradient for convolutions. The wasm backend's Conv2DBackpropInput is slow (most
+ * of the time of a saliency map once, and still ~0.1 s for a 224 px stem); the input gradient is
+ * an ordinary convolution, which runs on the backend's fast Conv2D:
  *
- * The flipped kernel of a model's weight is made once and kept (`cacheConvKernels`): flipping on
+ * - stride 1, dilation 1: a convolution of dy with the kernel flipped in space and its in/out
+ *   channels swapped;
+ * - stride s > 1 (equal on both axes), dilation 1: each of the s x s phases of dx (rows and columns
+ *   at the same offset modulo s) is a stride-1 convolution of dy with every s-th tap of the flipped
+ *   kernel. All phases run as one convolution (their kernels side by side as output channels), and
+ *   depthToSpace interleaves them: the work of the forward convolution, not of the
+ *   s^2-times-larger zero-stuffed input of a transposed convolution.
+ *
+ * Other convolutions keep TF.js's own gradient. The filter gradient is unchanged (inference never
+ * needs it).
+ *
+ * The kernels made from a model's weight are made once and kept (`cacheConvKernels`): flipping on
  * every call cost more than the convolutions themselves (wasm's Reverse is slow, and the backend
  * prepares, XNNPACK-packs, each new filter tensor afresh, whereas a kept one is packed once).
  */
@@ -33,13 +42,14 @@ function transposedPadding(pad: Pad, kh: number, kw: number): "same" | [[number,
 
 /**
  * Kept kernels by weight. TF.js saves a copy of each input for the backward pass: a copy that
- * shares the weight's data (cpu, WebGL, and wasm with backend.ts's sharing Identity) is found by its
+ * shares the weight's data (cpu, WebGL, and wasm with wasm-kernels.ts's sharing Identity) is found by its
  * data id; a copy of the data (wasm's own Identity) by its shape and a few sampled values, then
  * confirmed equal element by element.
  */
 interface CachedKernel {
   weight: tf.Tensor4D;
-  kernel: tf.Tensor4D | null;
+  /** Made on first use, by form: "flip" (stride 1), "phases:s" (stride s). */
+  kernels: Map<string, tf.Tensor4D>;
 }
 const cache = new Map<string, CachedKernel[]>();
 /** The same entries by data id: where the saved copy shares the weight's data, found without reading it. */
@@ -59,7 +69,7 @@ export function cacheConvKernels(weights: tf.Tensor[]): void {
     const key = signature(w.shape, w.dataSync());
     const entries = cache.get(key) ?? [];
     if (!entries.some((e) => e.weight === w)) {
-      const entry = {weight: w as tf.Tensor4D, kernel: null};
+      const entry: CachedKernel = {weight: w as tf.Tensor4D, kernels: new Map()};
       entries.push(entry);
       byDataId.set(w.dataId as object, entry);
     }
@@ -72,7 +82,8 @@ export function releaseConvKernels(weights: tf.Tensor[]): void {
   for (const [key, entries] of cache) {
     const left = entries.filter((e) => {
       if (!weights.includes(e.weight)) return true;
-      e.kernel?.dispose();
+      tf.dispose([...e.kernels.values()]);
+      e.kernels.clear();
       if (byDataId.get(e.weight.dataId as object) === e) byDataId.delete(e.weight.dataId as object);
       return false;
     });
@@ -100,29 +111,88 @@ function equal(a: Float32Array, b: tf.Tensor): boolean {
   return true;
 }
 
-function transposedKernel(filter: tf.Tensor4D): {kernel: tf.Tensor4D; kept: boolean} {
-  const shared = byDataId.get(filter.dataId as object);
-  if (shared && !shared.weight.isDisposed) {
-    if (!shared.kernel || shared.kernel.isDisposed) shared.kernel = tf.keep(flip(shared.weight));
-    return {kernel: shared.kernel, kept: true};
-  }
-  const values = cache.size && filter.dtype === "float32" ? (filter.dataSync() as Float32Array) : null;
-  const entries = values ? cache.get(signature(filter.shape, values)) : undefined;
-  const entry = entries?.find((e) => !e.weight.isDisposed && equal(values!, e.weight));
-  if (!entry) return {kernel: flip(filter), kept: false};
-  if (!entry.kernel || entry.kernel.isDisposed) entry.kernel = tf.keep(flip(entry.weight));
-  return {kernel: entry.kernel, kept: true};
+/**
+ * dx's kernels for the s x s phases of a stride-s convolution, side by side as output channels:
+ * K[th, tw, o, (ph s + pw) ci + c] = W[ph + s (M - 1 - th), pw + s (M - 1 - tw), c, o], zero past
+ * the kernel's edge (M = ceil(k / s) taps per phase). Made in JavaScript once per weight.
+ */
+function phaseKernels(filter: tf.Tensor4D, s: number): tf.Tensor4D {
+  const [kh, kw, ci, co] = filter.shape;
+  const mh = Math.ceil(kh / s);
+  const mw = Math.ceil(kw / s);
+  const w = filter.dataSync();
+  const out = new Float32Array(mh * mw * co * s * s * ci);
+  const channels = s * s * ci;
+  for (let th = 0; th < mh; th++)
+    for (let tw = 0; tw < mw; tw++)
+      for (let ph = 0; ph < s; ph++)
+        for (let pw = 0; pw < s; pw++) {
+          const i = ph + s * (mh - 1 - th);
+          const j = pw + s * (mw - 1 - tw);
+          if (i >= kh || j >= kw) continue;
+          for (let c = 0; c < ci; c++)
+            for (let o = 0; o < co; o++) out[((th * mw + tw) * co + o) * channels + (ph * s + pw) * ci + c] = w[((i * kw + j) * ci + c) * co + o]!;
+        }
+  return tf.tensor4d(out, [mh, mw, co, channels]);
 }
 
-/** dL/dx of a stride-1 Conv2D as a Conv2D, or null when the fast form does not apply. */
-export function convInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs: Conv2DAttrs): tf.Tensor4D | null {
-  if (!isOne(attrs.strides) || !isOne(attrs.dilations) || attrs.dataFormat !== "NHWC") return null;
+/** The kept kernel of this form for a model's weight (found by data id, or by value), or a new one to dispose. */
+function derivedKernel(filter: tf.Tensor4D, form: string): {kernel: tf.Tensor4D; kept: boolean} {
+  const make = (w: tf.Tensor4D) => (form === "flip" ? flip(w) : phaseKernels(w, Number(form.split(":")[1])));
+  let entry: CachedKernel | undefined = byDataId.get(filter.dataId as object);
+  if (!entry || entry.weight.isDisposed) {
+    const values = cache.size && filter.dtype === "float32" ? (filter.dataSync() as Float32Array) : null;
+    entry = values ? cache.get(signature(filter.shape, values))?.find((e) => !e.weight.isDisposed && equal(values, e.weight)) : undefined;
+  }
+  if (!entry) return {kernel: make(filter), kept: false};
+  let kernel = entry.kernels.get(form);
+  if (!kernel || kernel.isDisposed) {
+    kernel = tf.keep(make(entry.weight));
+    entry.kernels.set(form, kernel);
+  }
+  return {kernel, kept: true};
+}
+
+/** dL/dx of a Conv2D as a Conv2D, or null when no fast form applies. */
+export function convInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs: Conv2DAttrs, xShape?: number[]): tf.Tensor4D | null {
+  if (!isOne(attrs.dilations) || attrs.dataFormat !== "NHWC") return null;
   const [kh, kw] = filter.shape;
-  const pad = transposedPadding(attrs.pad, kh, kw);
-  if (pad === null) return null;
-  const {kernel, kept} = transposedKernel(filter);
+  if (isOne(attrs.strides)) {
+    const pad = transposedPadding(attrs.pad, kh, kw);
+    if (pad === null) return null;
+    const {kernel, kept} = derivedKernel(filter, "flip");
+    try {
+      return tf.conv2d(dy, kernel, 1, pad);
+    } finally {
+      if (!kept) kernel.dispose();
+    }
+  }
+  const [sh, sw] = Array.isArray(attrs.strides) ? attrs.strides : [attrs.strides, attrs.strides];
+  if (sh !== sw || !xShape || xShape.length !== 4) return null;
+  return stridedInputGradient(dy, filter, attrs, xShape as [number, number, number, number], sh);
+}
+
+/** The phase form (module comment) for stride s. */
+function stridedInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs: Conv2DAttrs, xShape: [number, number, number, number], s: number): tf.Tensor4D | null {
+  const [n, h, w, ci] = xShape;
+  const [kh, kw] = filter.shape;
+  const info = tf.backend_util.computeConv2DInfo(xShape, filter.shape, s, 1, attrs.pad);
+  if (info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return null;
+  const {top, left} = info.padInfo;
+  const mh = Math.ceil(kh / s);
+  const mw = Math.ceil(kw / s);
+  // Phase rows R = 0 .. lh - 1 cover dx's rows once the leading padding is counted.
+  const lh = Math.ceil((h + top) / s);
+  const lw = Math.ceil((w + left) / s);
+  const {kernel, kept} = derivedKernel(filter, `phases:${s}`);
   try {
-    return tf.conv2d(dy, kernel, 1, pad);
+    return tf.tidy(() => {
+      // dy rows past lh reach no pixel of dx.
+      const used = dy.shape[1] > lh || dy.shape[2] > lw ? dy.slice([0, 0, 0, 0], [-1, Math.min(lh, dy.shape[1]), Math.min(lw, dy.shape[2]), -1]) : dy;
+      const padded = used.pad([[0, 0], [mh - 1, lh - used.shape[1]], [mw - 1, lw - used.shape[2]], [0, 0]]);
+      const phases = tf.conv2d(padded as tf.Tensor4D, kernel, 1, "valid");
+      return tf.depthToSpace(phases, s).slice([0, top, left, 0], [n, h, w, ci]) as tf.Tensor4D;
+    });
   } finally {
     if (!kept) kernel.dispose();
   }
@@ -139,9 +209,9 @@ export function setFastConvInputGradient(on: boolean): void {
       inputsToSave: ["x", "filter"],
       gradFunc: (dy, saved, attrs) => {
         const fallback = original.gradFunc(dy, saved, attrs);
-        const [, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
         return {
-          x: () => convInputGradient(dy as tf.Tensor4D, filter, attrs as unknown as Conv2DAttrs) ?? fallback.x!(),
+          x: () => convInputGradient(dy as tf.Tensor4D, filter, attrs as unknown as Conv2DAttrs, x.shape) ?? fallback.x!(),
           filter: fallback.filter!
         };
       }

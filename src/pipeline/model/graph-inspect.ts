@@ -8,7 +8,7 @@ export interface GraphNode {
   name: string;
   op: string;
   input?: string[];
-  attr?: Record<string, {s?: string; list?: {i?: string[]}; shape?: {dim?: {size: string}[]}}>;
+  attr?: Record<string, {s?: string; i?: string; list?: {i?: string[]}; shape?: {dim?: {size: string}[]}}>;
 }
 
 export class Graph {

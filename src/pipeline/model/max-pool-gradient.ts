@@ -3,9 +3,15 @@
  * gradient goes to ONE of them, and backends disagree on which: PyTorch and TF.js's cpu backend pick
  * the first in row-major window order, TF.js's wasm backend the last. Black borders make tied windows
  * common (a constant region gives equal activations), and saliency then differed from PyTorch by up
- * to a third of its maximum on wasm. This gradient picks the first maximum with ordinary ops
- * (strided slices, comparisons and a one-hot transposed convolution), so every backend agrees with
- * PyTorch, as fast-conv-gradient.ts does for Conv2D's input gradient.
+ * to a third of its maximum on wasm. This gradient sends each window's gradient to its first
+ * maximum on every backend, as fast-conv-gradient.ts does for Conv2D's input gradient:
+ *
+ * - on wasm and cpu by a kernel of its own, `FirstMaxPoolGrad`: one pass over the windows in
+ *   JavaScript, reading the tensors where they lie (the wasm heap). Built from ordinary ops it cost
+ *   more than the rest of a saliency map on wasm (strided slices, and a channel-by-channel concat
+ *   that wasm copies element by element: ~0.5 s of a 1.4 s map at 128 px);
+ * - elsewhere (WebGL, WebGPU) from ordinary ops (strided slices, comparisons and a one-hot
+ *   transposed convolution), which a GPU runs in parallel.
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -13,36 +19,114 @@ interface MaxPoolAttrs {
   filterSize: number | [number, number];
   strides: number | [number, number];
   pad: "valid" | "same" | number;
-  dimRoundingMode?: string;
+  dimRoundingMode?: "floor" | "round" | "ceil";
 }
 
 const original = tf.getGradient("MaxPool");
 let enabled = false;
 let switchedOff = false;
 
+/** The kernel's name, as tf.profile reports it (tests count it). */
+export const FIRST_MAX_POOL_GRAD = "FirstMaxPoolGrad";
+
 const pair = (v: number | [number, number]): [number, number] => (Array.isArray(v) ? v : [v, v]);
 
-/** Leading padding (top or left) of TF's "same" / "valid" / explicit padding. */
-function leadingPad(pad: MaxPoolAttrs["pad"], inSize: number, outSize: number, k: number, s: number): number | null {
-  if (pad === "valid") return 0;
-  if (pad === "same") return Math.floor(Math.max((outSize - 1) * s + k - inSize, 0) / 2);
-  if (typeof pad === "number") return pad;
-  return null;
+/** Where the windows are: TF.js's own pooling geometry (what the forward MaxPool used). */
+function geometry(shape: number[], attrs: MaxPoolAttrs) {
+  return tf.backend_util.computePool2DInfo(shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+}
+
+/**
+ * dx of one MaxPool, first maximum of each window (row-major), NHWC, into `dx` (zeroed). Pixels
+ * outside the input are padding, which never wins a window in TF (it is -infinity).
+ */
+function routeFirstMax(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, info: ReturnType<typeof geometry>): void {
+  const {batchSize, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw} = info;
+  const {top, left} = info.padInfo;
+  // The window's pixels inside the input, in row-major order (their offsets in x).
+  const taps = new Int32Array(kh * kw);
+  for (let b = 0; b < batchSize; b++)
+    for (let p = 0; p < ho; p++)
+      for (let q = 0; q < wo; q++) {
+        let n = 0;
+        for (let i = 0; i < kh; i++) {
+          const r = p * sh - top + i;
+          if (r < 0 || r >= h) continue;
+          for (let j = 0; j < kw; j++) {
+            const col = q * sw - left + j;
+            if (col >= 0 && col < w) taps[n++] = ((b * h + r) * w + col) * c;
+          }
+        }
+        const o = ((b * ho + p) * wo + q) * c;
+        for (let k = 0; k < c; k++) {
+          const max = y[o + k]!;
+          for (let t = 0; t < n; t++)
+            if (x[taps[t]! + k] === max) {
+              dx[taps[t]! + k]! += dy[o + k]!;
+              break;
+            }
+        }
+      }
+}
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+interface CpuBackendLike {
+  readSync(dataId: object): Float32Array;
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+function registerKernels(): void {
+  if (!tf.getKernel(FIRST_MAX_POOL_GRAD, "wasm"))
+    tf.registerKernel({
+      kernelName: FIRST_MAX_POOL_GRAD,
+      backendName: "wasm",
+      kernelFunc: ({inputs, attrs, backend}) => {
+        const [x, y, dy] = [inputs.x, inputs.y, inputs.dy] as tf.TensorInfo[];
+        const wasm = backend as unknown as WasmBackendLike;
+        const out = wasm.makeOutput([...x!.shape], "float32");
+        // Views after the allocation, which may have grown the heap.
+        const dx = wasm.typedArrayFromHeap(out);
+        dx.fill(0);
+        routeFirstMax(wasm.typedArrayFromHeap(x!), wasm.typedArrayFromHeap(y!), wasm.typedArrayFromHeap(dy!), dx, geometry(x!.shape, attrs as unknown as MaxPoolAttrs));
+        return out;
+      }
+    });
+  if (!tf.getKernel(FIRST_MAX_POOL_GRAD, "cpu"))
+    tf.registerKernel({
+      kernelName: FIRST_MAX_POOL_GRAD,
+      backendName: "cpu",
+      kernelFunc: ({inputs, attrs, backend}) => {
+        const [x, y, dy] = [inputs.x, inputs.y, inputs.dy] as tf.TensorInfo[];
+        const cpu = backend as unknown as CpuBackendLike;
+        const dx = new Float32Array(x!.shape.reduce((a, b) => a * b, 1));
+        routeFirstMax(cpu.readSync(x!.dataId), cpu.readSync(y!.dataId), cpu.readSync(dy!.dataId), dx, geometry(x!.shape, attrs as unknown as MaxPoolAttrs));
+        return cpu.makeTensorInfo([...x!.shape], "float32", dx);
+      }
+    });
 }
 
 /**
  * dL/dx of y = maxPool(x) with the gradient of each window sent to its first maximum (row-major
- * within the window), x and y [N, H, W, C]; null for a form this does not handle (dilated, rounded).
+ * within the window), x and y [N, H, W, C]: the kernel where the backend has it, else ordinary ops.
  */
 export function firstMaxPoolGradient(dy: tf.Tensor4D, x: tf.Tensor4D, y: tf.Tensor4D, attrs: MaxPoolAttrs): tf.Tensor4D | null {
+  registerKernels();
+  if (x.dtype === "float32" && tf.getKernel(FIRST_MAX_POOL_GRAD, tf.getBackend()))
+    return tf.engine().runKernel(FIRST_MAX_POOL_GRAD, {x, y, dy} as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  return firstMaxPoolGradientOps(dy, x, y, attrs);
+}
+
+/** The same gradient from ordinary ops (any backend; what GPU backends run); null for a form it does not handle. */
+export function firstMaxPoolGradientOps(dy: tf.Tensor4D, x: tf.Tensor4D, y: tf.Tensor4D, attrs: MaxPoolAttrs): tf.Tensor4D | null {
   if (attrs.dimRoundingMode != null) return null;
   const [kh, kw] = pair(attrs.filterSize);
   const [sh, sw] = pair(attrs.strides);
   const [n, h, w, c] = x.shape;
   const [, ho, wo] = y.shape;
-  const top = leadingPad(attrs.pad, h, ho, kh, sh);
-  const left = leadingPad(attrs.pad, w, wo, kw, sw);
-  if (top === null || left === null) return null;
+  const {top, left} = geometry(x.shape, attrs).padInfo;
   return tf.tidy(() => {
     // Channels into the batch, so one transposed convolution with a single output channel scatters them all.
     const planes = (t: tf.Tensor4D) => t.transpose([0, 3, 1, 2]).reshape([n * c, t.shape[1], t.shape[2], 1]) as tf.Tensor4D;
