@@ -347,36 +347,27 @@ function processImage(ctx: Context, relative: string, rows: ChunkRows): boolean 
   const positives = known ? ctx.outputs.filter((_, k) => known[k] === 1) : [];
   const targets: (number | undefined)[] = ctx.explain.length && positives.length ? positives : [undefined];
   const analyses: Analysis[] = [];
-  try {
-    for (const finding of targets) {
-      const result = analyse(ctx.bundle, image, {
-        predictRejected: true,
-        methods: ctx.explain,
-        evaluateAlphas: ctx.explain.length ? ctx.alphas : [],
-        finding
-      });
-      for (const [stage, ms] of Object.entries(result.timings)) {
-        const s = stage as (typeof STAGES)[number];
-        timings[s] = (timings[s] ?? 0) + ms;
-      }
-      analyses.push(result);
+  /** One analysis explaining `finding`, its stage times added to the image's. */
+  const analyseFor = (finding: number | undefined) => {
+    const result = analyse(ctx.bundle, image, {
+      predictRejected: true,
+      methods: ctx.explain,
+      evaluateAlphas: ctx.explain.length ? ctx.alphas : [],
+      finding
+    });
+    for (const [stage, ms] of Object.entries(result.timings)) {
+      const s = stage as (typeof STAGES)[number];
+      timings[s] = (timings[s] ?? 0) + ms;
     }
-  } catch (error) {
-    return fail("analyse", error);
-  }
-
+    analyses.push(result);
+  };
   // A boxed image is also explained for its boxes' findings (the maps localisation scores).
   const boxes = ctx.boxes?.byPath.get(relative) ?? [];
   try {
+    for (const finding of targets) analyseFor(finding);
     for (const box of boxes) {
       const index = ctx.outputs[ctx.findings.indexOf(box.finding)]!;
-      if (analyses.some((a) => a.explanation?.finding.index === index)) continue;
-      const result = analyse(ctx.bundle, image, {predictRejected: true, methods: ctx.explain, evaluateAlphas: ctx.alphas, finding: index});
-      for (const [stage, ms] of Object.entries(result.timings)) {
-        const s = stage as (typeof STAGES)[number];
-        timings[s] = (timings[s] ?? 0) + ms;
-      }
-      analyses.push(result);
+      if (!analyses.some((a) => a.explanation?.finding.index === index)) analyseFor(index);
     }
   } catch (error) {
     return fail("analyse", error);
