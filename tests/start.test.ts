@@ -111,11 +111,21 @@ describe("npm start", {timeout: 900_000}, () => {
    * result table's rows of text. Results on screen before are marked stale first: a result stays on
    * screen until the next one settles, and a query started earlier may still be settling.
    */
+  const consoleOf = new WeakMap<Page, string[]>();
+
   async function settle(page: Page, action: () => Promise<unknown>): Promise<string[][]> {
     await page.evaluate(() => document.querySelectorAll(".query-status, [role=alert]").forEach((n) => n.setAttribute("data-stale", "")));
     await action();
     const settled = page.locator(".query-status:not([data-stale]), [role=alert]:not([data-stale])").filter({hasText: /rows? in \d+ ms|The query failed/});
-    await settled.first().waitFor({timeout: 300_000});
+    await settled.first().waitFor({timeout: 300_000}).catch(async (error) => {
+      // What the page showed and logged (the preview client logs its reloads and updates).
+      const shown = await page.evaluate(() => ({
+        url: location.href,
+        query: (document.querySelector("select[aria-label], select") as HTMLSelectElement | null)?.selectedOptions[0]?.textContent,
+        statuses: [...document.querySelectorAll(".query-status, [role=alert], [role=status], .opened-audit")].map((n) => n.textContent?.trim().slice(0, 200))
+      })).catch(() => "(page gone)");
+      throw new Error(`${error.message}\npage: ${JSON.stringify(shown)}\nconsole:\n${(consoleOf.get(page) ?? []).slice(-40).join("\n")}`);
+    });
     const status = await settled.first().textContent();
     if (/The query failed/.test(status ?? "")) throw new Error(status ?? "");
     return page.locator(".sql-result tbody tr").evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll("td")].slice(1).map((td) => td.textContent!.trim())));
@@ -133,6 +143,7 @@ describe("npm start", {timeout: 900_000}, () => {
   it("the SQL page shows its editor and folder picker at once, opens an audit folder (both shards of every table) while the sample is still on its way, and says whose tables are whose", async () => {
     const watched = await chromium.newPage();
     const page = watched.page;
+    consoleOf.set(page, watched.console);
     await page.setViewportSize({width: 1280, height: 900});
     // Hold the sample audit's tables (on a first visit the server is running that audit) until the
     // user's audit has been opened and queried.
@@ -150,6 +161,9 @@ describe("npm start", {timeout: 900_000}, () => {
     await page.getByLabel("SQL query").waitFor({timeout: 300_000});
     await expect.poll(() => requested, {timeout: 300_000}).toBe(true);
     expect(await page.getByText(/Loading the sample audit's tables in the background/).count()).toBe(1);
+    // The preset's query on the sample says it waits for it (and holds nothing else up: the cell
+    // that runs queries never awaits the sample, or every later query would queue behind it).
+    await page.locator(".query-waiting").waitFor({timeout: 300_000});
 
     // Opening it (the sample's tables still wait); the queries below run on it explicitly.
     await folderInput.setInputFiles(out);
@@ -219,6 +233,7 @@ describe("npm start", {timeout: 900_000}, () => {
   it("a folder dropped on the SQL page opens as an audit too", async () => {
     const watched = await chromium.newPage();
     const page = watched.page;
+    consoleOf.set(page, watched.console);
     await page.goto(`${origin}/sql.html`);
     const zone = page.getByLabel("Drop an audit folder here");
     await zone.waitFor({timeout: 300_000});
