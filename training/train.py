@@ -11,6 +11,7 @@ import argparse
 import csv
 import hashlib
 import json
+import math
 import os
 import platform
 import random
@@ -268,8 +269,25 @@ def train(bundle, part, args):
     generator = torch.Generator().manual_seed(0)
     state = {"epoch": 0, "best": -float("inf"), "seconds": 0.0, "history": []}
     checkpoint = os.path.join(run, f"{part}-checkpoint.pt")
+    # What makes a run this run: a checkpoint of another (other epochs, rate, size, start...) is never
+    # resumed as if it were this one (its schedule, order and best differ).
+    settings = {"epochs": epochs, "lr": lr, "size": size, "batch": batch, "augment": args.augment,
+                "init": init and init["sha256"], "degradeSharp": args.degrade_sharp, "labelSmoothing": args.label_smoothing,
+                "limit": args.limit, "images": [len(train_rows), len(val_rows)]}
+    if part == "ood":
+        settings.update({"ssimWeight": args.ssim_weight, "klWeight": args.kl_weight, "latent": args.latent})
+    if args.fresh:
+        for name in (f"{part}-checkpoint.pt", f"{part}-best.pt"):
+            if os.path.exists(os.path.join(run, name)):
+                os.remove(os.path.join(run, name))
+        log(logfile, "--fresh: earlier checkpoints of this part removed")
     if os.path.exists(checkpoint):
         saved = torch.load(checkpoint)
+        before = saved["state"].get("settings")
+        if before is not None and before != settings and not args.export_only:
+            differ = ", ".join(f"{k} {before.get(k)!r} -> {settings.get(k)!r}" for k in sorted(set(before) | set(settings)) if before.get(k) != settings.get(k))
+            raise SystemExit(f"{checkpoint} is a checkpoint of another run ({differ}). Resume that run with its own "
+                             f"options, or start this one with --fresh (removes it) or another --workdir.")
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
@@ -280,6 +298,7 @@ def train(bundle, part, args):
         log(logfile, f"resumed after {where} (best {state['best']:.4f})")
 
     state["init"] = init
+    state["settings"] = settings
     for epoch in range(state["epoch"], 0 if args.export_only else epochs):
         state["hardware"] = hardware()  # what trained it, whatever later re-exports run on
         start = time.time()
@@ -382,8 +401,20 @@ def train(bundle, part, args):
     with open(os.path.join(out, f"{part}-parity.json"), "w") as f:
         json.dump(fixture, f)
     with open(os.path.join(out, f"{part}-training.json"), "w") as f:
-        json.dump({"nodes": nodes, "labels": config["labels"], "training": training}, f, indent=2)
+        # Strict JSON: a score that could not be computed (NaN, or no best yet) is null, not NaN/-Infinity.
+        json.dump(finite_json({"nodes": nodes, "labels": config["labels"], "training": training}), f, indent=2, allow_nan=False)
     log(logfile, f"exported to {out}")
+
+
+def finite_json(value):
+    """The value with every non-finite float replaced by None (JSON has no NaN or Infinity)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(v) for v in value]
+    return value
 
 
 def save_checkpoint(path, model, optimizer, scheduler, generator, state):
@@ -457,6 +488,7 @@ if __name__ == "__main__":
     parser.add_argument("--init-from", help="classifier: start from an exported classifier folder (models/<bundle>/classifier), batch-norms frozen")
     parser.add_argument("--lr", type=float, help="peak learning rate of the one-cycle schedule (default: the bundle's)")
     parser.add_argument("--degrade-sharp", type=float, default=0.0, help="classifier: share of sharp images reduced to the lowest source resolution and upsampled back, each step (mixed-resolution data)")
+    parser.add_argument("--fresh", action="store_true", help="remove this part's checkpoints in training/runs and start over (a checkpoint of other options is otherwise refused)")
     parser.add_argument("--limit", type=int, help="use only the first N images of each split (smoke tests)")
     parser.add_argument("--workdir", default=ROOT, help="where training/runs and models go (smoke tests)")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("TRAIN_THREADS", "2")))
