@@ -39,7 +39,7 @@ import {CHESTER_MODELS, chesterFixture, DATA_ROOT, REPO_ROOT, TMP_ROOT} from "..
 import type {BrowserMemory, BrowserModel} from "./bench/browser-entry.js";
 import {measureAnalysePage, type PageFigures} from "./bench/page.js";
 import {STAGE_LABELS, STAGES, type MeasureOptions, type ModelFigures, type Stage, type Stat} from "./bench/measure.js";
-import {DEFAULT_IMAGE, MODEL_KEYS, MODEL_LABELS, modelFolders, type ModelKey} from "./bench/node-models.js";
+import {DEFAULT_IMAGE, MODEL_KEYS, MODEL_LABELS, modelFolders, SHIPPED_KEYS, type ModelKey} from "./bench/node-models.js";
 
 const {values: args} = parseArgs({
   options: {
@@ -261,7 +261,7 @@ async function explanationChecks(): Promise<CheckFigures[]> {
   const files = await boxedImages(CHECK_IMAGES);
   const methods = String(args["check-methods"]);
   const figures: CheckFigures[] = [];
-  for (const key of MODEL_KEYS.filter((k) => k !== "chester")) {
+  for (const key of SHIPPED_KEYS) {
     say(`Node wasm: the explanation checks in the audit, ${key}, ${files.length} boxed NIH images, ${methods}`);
     const dir = path.join(WORK, `checks-${key}`);
     rmSync(dir, {recursive: true, force: true});
@@ -307,6 +307,8 @@ async function browserRuntimes(image: string, skipWebgl: boolean): Promise<Runti
     "/wasm/": WASM_DIR,
     "/models/pediatric-pneumonia/": modelFolders("pediatric-pneumonia").folder,
     "/models/nih-chestxray14/": modelFolders("nih-chestxray14").folder,
+    "/models/pediatric-pneumonia-128/": modelFolders("pediatric-pneumonia-128").folder,
+    "/models/nih-chestxray14-128/": modelFolders("nih-chestxray14-128").folder,
     "/chester/densenet/": chester.folder,
     "/chester/ae/": chester.ood!,
     [`/image${path.extname(image)}`]: image
@@ -314,6 +316,8 @@ async function browserRuntimes(image: string, skipWebgl: boolean): Promise<Runti
   const models: Record<ModelKey, BrowserModel> = {
     "pediatric-pneumonia": {name: "pediatric-pneumonia", url: "/models/pediatric-pneumonia/"},
     "nih-chestxray14": {name: "nih-chestxray14", url: "/models/nih-chestxray14/"},
+    "pediatric-pneumonia-128": {name: "pediatric-pneumonia-128", url: "/models/pediatric-pneumonia-128/"},
+    "nih-chestxray14-128": {name: "nih-chestxray14-128", url: "/models/nih-chestxray14-128/"},
     chester: {name: "chester", url: "/chester/densenet/", ood: "/chester/ae/"}
   };
   const server = await serveStatic(routes, {crossOriginIsolated: true});
@@ -364,7 +368,8 @@ async function browserRuntimes(image: string, skipWebgl: boolean): Promise<Runti
         else result.description = `Chromium ${browserVersion} headless, TF.js WebGPU`;
         say(`${result.description}`);
         for (const key of MODEL_KEYS) {
-          if (config.backend === "webgl" && key === "pediatric-pneumonia") continue;
+          // WebGL and WebGPU: one of our DenseNets beside Chester's (software-rendered WebGL is slow).
+          if (config.backend !== "wasm" && key !== "nih-chestxray14" && key !== "chester") continue;
           say(`${config.runtime}: ${key}`);
           result.models[key] = await page.evaluate(
             ([m, u, o]) => window.bench!.measure(m, u, o),
@@ -427,7 +432,7 @@ interface Ratios {
 
 /** Our figure over Chester's, for each of our bundles; the JSON keeps the larger (worse) one. */
 function ratios(result: RuntimeResult | undefined) {
-  const ours = MODEL_KEYS.filter((k) => k !== "chester");
+  const ours = SHIPPED_KEYS;
   const chester = result?.models.chester?.stages;
   const per = (f: (s: Partial<Record<Stage, Stat>>) => number | null) =>
     Object.fromEntries(ours.map((k) => [k, result?.models[k] ? f(result.models[k]!.stages) : null])) as Record<string, number | null>;

@@ -258,7 +258,16 @@ card.metrics = {
     sets: oodResults
   },
   ...(fromOodStats?.choice ? {oodGateChoice: fromOodStats.choice} : {}),
-  ...(card.oodGate ? {oodGate: gateTargets(bundle, card, testRun, oodRuns, otherPopulation.name)} : {})
+  ...(card.oodGate ? {oodGate: {
+    measuredBy: `npm run evaluate -- ${name}` + (Number.isFinite(limit) ? ` --limit ${limit}` : ""),
+    ...(Number.isFinite(limit) ? {imagesPerSet: limit} : {}),
+    ...gateTargets(bundle, card, testRun, oodRuns, otherPopulation.name),
+    everyScore: oodRuns.map(({set, ood}) => ({
+      set,
+      auroc: Object.fromEntries(SCORE_NAMES.map((score) => [score, oodAuroc(testRun.ood.map((s) => s[score]!), ood.map((s) => s[score]!), GATE_SCORE_HIGHER_IS_OUT[score])])),
+      fprAt95Tpr: Object.fromEntries(SCORE_NAMES.map((score) => [score, fprAtTpr(testRun.ood.map((s) => s[score]!), ood.map((s) => s[score]!), GATE_SCORE_HIGHER_IS_OUT[score])]))
+    }))
+  }} : {})
 };
 writeFileSync(path.join(folder, "card.json"), JSON.stringify(parseCard(card), null, 2) + "\n");
 writeFileSync(path.join(folder, "README.md"), renderModelCard(card, table1, oodFigureOf(folder)));
@@ -276,5 +285,15 @@ writeCsv(path.join(evaluationDir, "ood-scores.csv"), ["set", "path", ...SCORE_NA
   ...scoreRows("test", test.map((i) => i.path), testRun.ood),
   ...oodRuns.flatMap((r) => scoreRows(r.set, r.paths, r.ood))
 ]);
+// Every gate score with the pixel check's verdict, on the full sets (the Out-of-distribution page's
+// gate charts; `npm run ood-stats -- --report N` writes a first, smaller one).
+if (card.oodGate) {
+  const gateRows = (set: string, paths: string[], r: {ood: GateScores[]; refused: boolean[]}) => paths.map((p, i) => [set, p, ...SCORE_NAMES.map((s) => r.ood[i]![s]!), Number(r.refused[i])]);
+  writeCsv(path.join(evaluationDir, "ood-gate-scores.csv"), ["set", "path", ...SCORE_NAMES, "refused_by_check"], [
+    ...gateRows("validation", val.map((i) => i.path), valRun),
+    ...gateRows("test", test.map((i) => i.path), testRun),
+    ...oodRuns.flatMap((r) => gateRows(r.set, r.paths, r))
+  ]);
+}
 console.log(JSON.stringify({findings, ood: oodResults, inDistributionTestRejected: inRejected}, null, 2));
 bundle.dispose();

@@ -11,7 +11,8 @@ interface Choice {
 }
 interface Report {
   measuredBy: string;
-  imagesPerSet: number;
+  /** Absent: every image of each set (npm run evaluate). */
+  imagesPerSet?: number;
   score: string;
   threshold: number;
   testImages: number;
@@ -51,9 +52,11 @@ export function renderGateSection(card: Card): string[] {
   if (!report) return lines;
   const scores = Object.keys(report.everyScore[0]?.auroc ?? {});
   lines.push(
-    `### Targets (issue 15, item 3), measured on ${report.imagesPerSet} evenly spaced images per set`,
+    report.imagesPerSet ? `### Targets (issue 15, item 3), measured on ${report.imagesPerSet} evenly spaced images per set` : "### Targets (issue 15, item 3), measured on every image of each set",
     "",
-    `\`${report.measuredBy}\`. A first report on subsets (CPU time on this machine allowed no more); \`npm run evaluate\` re-measures on every image.`,
+    report.imagesPerSet
+      ? `\`${report.measuredBy}\`. A first report on subsets; \`npm run evaluate\` re-measures on every image.`
+      : `\`${report.measuredBy}\`: the test split and every image of each out-of-distribution set.`,
     "",
     "| set | images | AUROC (default gate) | target | FPR at 95 % TPR | rejected at the gate | |",
     "|---|---|---|---|---|---|---|",

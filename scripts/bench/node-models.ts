@@ -1,5 +1,5 @@
 /** Node side of the benchmark: where its models and its image come from. */
-import {existsSync, readFileSync} from "node:fs";
+import {cpSync, existsSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import type {DecodedImage} from "../../src/pipeline/image/types.js";
 import {decodeImage} from "../../src/pipeline/image/index.js";
@@ -7,18 +7,46 @@ import {directorySource} from "../../src/pipeline/node/fs-source.js";
 import {CHESTER_MODELS, chesterFixture, DATA_ROOT, REPO_ROOT} from "../../tests/helpers/paths.js";
 import type {ModelSpec} from "./measure.js";
 
-export const MODEL_KEYS = ["pediatric-pneumonia", "nih-chestxray14", "chester"] as const;
+/** The shipped bundles, the same bundles with their earlier 128 px classifiers (speed only), Chester's graph. */
+export const MODEL_KEYS = ["pediatric-pneumonia", "nih-chestxray14", "pediatric-pneumonia-128", "nih-chestxray14-128", "chester"] as const;
 export type ModelKey = (typeof MODEL_KEYS)[number];
+/** The bundles the targets are about (the shipped ones). */
+export const SHIPPED_KEYS = ["pediatric-pneumonia", "nih-chestxray14"] as const satisfies readonly ModelKey[];
+
+const inputSize = (folder: string) => (JSON.parse(readFileSync(path.join(folder, "card.json"), "utf8")) as {classifier: {inputSize: number}}).classifier.inputSize;
 
 export const MODEL_LABELS: Record<ModelKey, string> = {
-  "pediatric-pneumonia": "pediatric-pneumonia (ours, 128 px)",
-  "nih-chestxray14": "nih-chestxray14 (ours, 128 px)",
+  "pediatric-pneumonia": `pediatric-pneumonia (ours, ${inputSize(path.join(REPO_ROOT, "models/pediatric-pneumonia"))} px)`,
+  "nih-chestxray14": `nih-chestxray14 (ours, ${inputSize(path.join(REPO_ROOT, "models/nih-chestxray14"))} px)`,
+  "pediatric-pneumonia-128": "pediatric-pneumonia, earlier 128 px classifier",
+  "nih-chestxray14-128": "nih-chestxray14, earlier 128 px classifier",
   chester: "Chester (its graph, 224 px)"
 };
+
+/**
+ * The shipped bundle with its earlier 128 px classifier (training/init/<bundle>-128px, what the 224 px
+ * one was fine-tuned from) in place of its own: the same autoencoder and statistics, so the two
+ * columns differ by the classifier's input size only. For speed and memory: its card's operating
+ * points are the 224 px classifier's.
+ */
+function earlierBundle(bundle: string): string {
+  const classifier = path.join(REPO_ROOT, "training/init", `${bundle}-128px`, "classifier");
+  if (!existsSync(classifier)) throw new Error(`no earlier 128 px classifier at ${classifier}`);
+  const folder = path.join(REPO_ROOT, "tests/.tmp/bench-bundles", `${bundle}-128px`);
+  rmSync(folder, {recursive: true, force: true});
+  cpSync(path.join(REPO_ROOT, "models", bundle), folder, {recursive: true});
+  rmSync(path.join(folder, "classifier"), {recursive: true});
+  cpSync(classifier, path.join(folder, "classifier"), {recursive: true});
+  const card = JSON.parse(readFileSync(path.join(folder, "card.json"), "utf8")) as {classifier: {inputSize: number}};
+  card.classifier.inputSize = 128;
+  writeFileSync(path.join(folder, "card.json"), JSON.stringify(card, null, 2));
+  return folder;
+}
 
 /** Folders of each model: [classifier folder, OOD folder for Chester]. */
 export function modelFolders(key: ModelKey): {folder: string; ood?: string} {
   if (key === "chester") return {folder: chesterFixture(CHESTER_MODELS.densenet), ood: chesterFixture(CHESTER_MODELS.autoencoder)};
+  if (key.endsWith("-128")) return {folder: earlierBundle(key.slice(0, -"-128".length))};
   return {folder: path.join(REPO_ROOT, "models", key)};
 }
 
