@@ -264,6 +264,27 @@ describe("sharding", () => {
   it("refuses to mix configurations in one output folder", async () => {
     await expect(runAudit({...options, out: outs.shards, explain: [], shard: {index: 1, count: 3}})).rejects.toThrow(/different configuration \(shards differs\)/);
   });
+
+  it("refuses to resume a folder written by a version whose tables had other columns, and names why", async () => {
+    const {cpSync, readFileSync, writeFileSync} = await import("node:fs");
+    // An older audit's folder: the same settings, written before audit.json recorded the tables'
+    // columns (as every folder before the predictions table's recalibrated column was).
+    const old = path.join(fixture.root, "out-older-version");
+    cpSync(outs.shards, old, {recursive: true});
+    const file = path.join(old, "audit.json");
+    const config = JSON.parse(readFileSync(file, "utf8"));
+    expect(typeof config.fingerprint.tables).toBe("string");
+    delete config.fingerprint.tables;
+    writeFileSync(file, JSON.stringify(config, null, 2));
+    const shard = {index: 1, count: 2};
+    await expect(runAudit({...options, out: old, explain: [], shard, onConfigMismatch: "error"})).rejects.toThrow(
+      /written by another version of this tool, whose tables have other columns.*another --out/
+    );
+    // The same folder with this version's fingerprint resumes (nothing left to do).
+    config.fingerprint.tables = JSON.parse(readFileSync(path.join(outs.shards, "audit.json"), "utf8")).fingerprint.tables;
+    writeFileSync(file, JSON.stringify(config, null, 2));
+    await expect(runAudit({...options, out: old, explain: [], shard, onConfigMismatch: "error"})).resolves.toBeDefined();
+  });
 });
 
 describe("labels that do not match the bundle: a clear error before any image is processed", () => {

@@ -7,6 +7,7 @@
  * file system. The one process whose link succeeds defines the folder's configuration; every other
  * reads what is there and compares. Two runs with different settings can never both be accepted.
  */
+import {createHash} from "node:crypto";
 import {linkSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {AuditError, message} from "./errors.js";
@@ -31,6 +32,11 @@ export interface AuditConfig {
     labelsSha256: string | null;
     /** Only when a --recalibration file is applied: runs with another file (or none) are not mixed in. */
     recalibrationSha256?: string;
+    /**
+     * The tables' columns (a hash of every table's names and types): parts written by an audit with
+     * other columns (an older version) are never mixed into one table with new ones.
+     */
+    tables?: string;
     /** Present only when asked for (older folders have none of them). */
     faithfulness?: {baselines: string[]; steps: number};
     sanity?: number | "all";
@@ -73,6 +79,11 @@ export function createExclusive(file: string, text: string): boolean {
   }
 }
 
+/** A hash of every table's name, columns and types: what `fingerprint.tables` records. */
+export function tablesHash(): string {
+  return createHash("sha256").update(JSON.stringify(ALL_TABLES.map((t) => [t.name, t.columns]))).digest("hex");
+}
+
 /** Delete an output folder's tables (only what an audit writes there). */
 export function clearOutput(out: string): void {
   for (const table of ALL_TABLES) rmSync(path.join(out, table.name), {recursive: true, force: true});
@@ -98,11 +109,16 @@ export function claimOutput(out: string, config: AuditConfig, onMismatch: "error
     const differences = ([...new Set([...Object.keys(config.fingerprint), ...Object.keys(previous.fingerprint ?? {})])] as Key[]).filter(
       (k) => JSON.stringify(previous.fingerprint?.[k]) !== JSON.stringify(config.fingerprint[k])
     );
-    if (onMismatch !== "replace")
+    if (onMismatch !== "replace") {
+      const settings = differences.filter((k) => k !== "tables");
       throw new AuditError(
-        `${out} holds an audit with a different configuration (${differences.join(", ")} differ${differences.length === 1 ? "s" : ""}); ` +
-          `rerun with the same settings to resume it, or choose another --out (or delete it) to start afresh`
+        settings.length
+          ? `${out} holds an audit with a different configuration (${settings.join(", ")} differ${settings.length === 1 ? "s" : ""}); ` +
+            `rerun with the same settings to resume it, or choose another --out (or delete it) to start afresh`
+          : `${out} holds an audit written by another version of this tool, whose tables have other columns; its parts cannot be ` +
+            `resumed into one table with this version's. Choose another --out (or delete it) to start afresh, or resume it with the version that wrote it`
       );
+    }
     clearOutput(out);
   }
   throw new AuditError(`${configFile(out)} keeps changing under this run (other audits are replacing it); run them one at a time`);

@@ -50,7 +50,7 @@ import {checkOutputFolder} from "./guards.js";
 import {chunkCommitted} from "./parts.js";
 import {loadRecalibrationFile, type LoadedRecalibration} from "./recalibration.js";
 import {recalibrated} from "../../recalibration.js";
-import {claimOutput, readConfig, type AuditConfig} from "./output-config.js";
+import {claimOutput, readConfig, tablesHash, type AuditConfig} from "./output-config.js";
 import {ALL_TABLES, CHUNK_TABLES, METRICS, metricsFile, partFile, RUN, shardFolder, STAGES, tableScan, type TableName} from "./tables.js";
 
 /** Explanation methods an audit can evaluate. */
@@ -603,6 +603,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditSummary> {
         images: all.length,
         imagesSha256: listHash(all),
         labelsSha256: labels?.hash ?? null,
+        tables: tablesHash(),
         ...(recalibration ? {recalibrationSha256: recalibration.sha256} : {}),
         // Only when asked for, so folders audited without them keep their fingerprint.
         ...(faithfulness ? {faithfulness} : {}),
