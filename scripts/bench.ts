@@ -1,6 +1,6 @@
 /**
  * npm run bench [-- --json FILE] [--runs N] [--only node|browser|page|checks] [--no-webgl] [--webgl-runs N]
- *                [--webgl-gradient] [--audit-images N] [--image FILE] [--no-page] [--page-runs N]
+ *                [--webgl-gradient] [--audit-images N] [--image FILE] [--no-page] [--page-runs N] [--no-huge]
  *                [--site-url URL] [--check-images N] [--check-methods LIST]
  *
  * Our bundles (models/pediatric-pneumonia, models/nih-chestxray14) beside Chester's own graph
@@ -23,7 +23,8 @@
  * The Analyse page (scripts/bench/page.ts): the site as `npm start` serves it (or --site-url),
  * one cold visit then --page-runs (default 3) warm ones in Chromium: the first full result after
  * the page opened and the longest main-thread task. `--only page` runs this part alone;
- * `--no-page` leaves it out.
+ * `--no-page` leaves it out. Then the two huge images of issue 12 opened on that page, each in a
+ * fresh profile: the time to the verdict and the tab's peak memory (`--no-huge` leaves them out).
  *
  * A benchmark, not a test: it prints figures and ratios and judges nothing. Everything is local:
  * the page is served from 127.0.0.1 and any other request is blocked.
@@ -55,6 +56,7 @@ const {values: args} = parseArgs({
     "check-methods": {type: "string", default: "cam,gradcam,gradcampp"},
     "no-page": {type: "boolean", default: false},
     "page-runs": {type: "string", default: "3"},
+    "no-huge": {type: "boolean", default: false},
     "site-url": {type: "string"}
   }
 });
@@ -492,7 +494,7 @@ if (ONLY === undefined || ONLY === "browser" || PAGE_ONLY) {
     }
     if (PAGE_ONLY || !args["no-page"]) {
       try {
-        analysePage = await measureAnalysePage({root: REPO_ROOT, siteUrl: args["site-url"], runs: Math.max(1, Number(args["page-runs"])), say});
+        analysePage = await measureAnalysePage({root: REPO_ROOT, siteUrl: args["site-url"], runs: Math.max(1, Number(args["page-runs"])), huge: !args["no-huge"], say});
       } catch (error) {
         say(`Analyse page: not measured: ${(error as Error).message}`);
       }
@@ -589,6 +591,8 @@ if (analysePage) {
   const ok = analysePage.warm.filter((v) => !v.error);
   out.push(`  Analyse page, warm visit: first full result       : ${analysePage.firstResultWarmS?.toFixed(2) ?? "-"} s   (target <= 3 s)    [visits: ${analysePage.warm.map((v) => v.error ? "failed" : secs(v.firstResultMs)).join(", ")} s]`);
   out.push(`  Analyse page, longest main-thread task            : ${analysePage.longestMainThreadTaskMs?.toFixed(0) ?? "-"} ms   (target <= 200 ms) [per visit: ${ok.map((v) => v.longestTaskMs.toFixed(0)).join(", ")} ms]`);
+  for (const h of analysePage.hugeImages ?? [])
+    out.push(`  Analyse page, ${`${h.width} x ${h.height} ${path.extname(h.image).slice(1).toUpperCase()}`.padEnd(22)}: ${h.error ? `FAILED: ${h.error}` : `tab peak ${h.tabPeakMb?.toFixed(0) ?? "-"} MB (${h.tabPeakBeforeMb?.toFixed(0) ?? "-"} MB after the default sample; target <= 600 MB), verdict in ${h.seconds?.toFixed(1)} s`}`);
 }
 for (const res of results)
   for (const key of MODEL_KEYS) {

@@ -9,11 +9,22 @@
  * analyses the default sample. Per visit: `window.__cxrFirstResultMs` (set by src/index.md when
  * the first full result shows, ms after the page opened) and every main-thread task over 50 ms
  * (PerformanceObserver `longtask`) from the page's start until its four maps are drawn.
+ *
+ * Huge images (issue 12, item 2): the 8000 x 8000 JPEG and the 8192 x 8191 16-bit RGBA PNG of the
+ * issue, made from a real radiograph upscaled, each opened on the Analyse page in a fresh browser
+ * profile (so the tab's renderer peak is this visit's own): the tab's peak resident memory (its
+ * renderer, which holds the page and its analysis worker; Linux VmHWM) after the default sample's
+ * analysis, and after the huge image's.
  */
 import {spawn, type ChildProcess} from "node:child_process";
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import {decodeImage} from "../../src/pipeline/image/index.js";
+import {hugeImages} from "../../tests/corpus/bad-inputs.js";
 import {launchChromium} from "../../tests/helpers/browser.js";
+import {DATA_ROOT, TMP_ROOT} from "../../tests/helpers/paths.js";
+import {busiestRenderer} from "../../tests/helpers/process-memory.js";
 import {longTasks, recordLongTasks, type LongTask} from "../../tests/helpers/long-tasks.js";
 
 export interface PageVisit {
@@ -32,6 +43,19 @@ export interface PageVisit {
   error?: string;
 }
 
+export interface HugeImageVisit {
+  image: string;
+  width: number;
+  height: number;
+  fileMb: number;
+  /** From opening the file to the verdict shown, s. */
+  seconds: number | null;
+  /** The tab's renderer peak RSS after the default sample's analysis, and after the huge image's (MB). */
+  tabPeakBeforeMb: number | null;
+  tabPeakMb: number | null;
+  error?: string;
+}
+
 export interface PageFigures {
   url: string;
   server: string;
@@ -41,6 +65,7 @@ export interface PageFigures {
   firstResultWarmS: number | null;
   /** The longest main-thread task of any warm visit, in ms. */
   longestMainThreadTaskMs: number | null;
+  hugeImages: HugeImageVisit[];
 }
 
 const median = (v: number[]) => {
@@ -143,8 +168,50 @@ async function visit(chromium: Awaited<ReturnType<typeof launchChromium>>, url: 
   }
 }
 
-/** The cold visit, then `runs` warm visits, in one fresh browser profile. */
-export async function measureAnalysePage(options: {root: string; siteUrl?: string; runs: number; say: (m: string) => void}): Promise<PageFigures> {
+/** The radiograph the huge images are made from (2444 x 2155). */
+const HUGE_SOURCE = path.join(DATA_ROOT, "cxr-peds/originals/NORMAL/IM-0013-0001.jpeg");
+
+/** Each huge image opened on the Analyse page, each in a fresh profile: time and the tab's peak memory. */
+async function hugeImageVisits(url: string, say: (m: string) => void): Promise<HugeImageVisit[]> {
+  if (!existsSync(HUGE_SOURCE)) {
+    say(`no ${HUGE_SOURCE}: the huge-image visits are left out`);
+    return [];
+  }
+  const dir = path.join(TMP_ROOT, "bench-huge-images");
+  mkdirSync(dir, {recursive: true});
+  const made = hugeImages(decodeImage(new Uint8Array(readFileSync(HUGE_SOURCE)), {name: path.basename(HUGE_SOURCE)}));
+  const visits: HugeImageVisit[] = [];
+  for (const image of made) {
+    const file = path.join(dir, image.name);
+    writeFileSync(file, image.bytes);
+    const figure: HugeImageVisit = {image: image.name, width: image.width, height: image.height, fileMb: image.bytes.length / 1e6, seconds: null, tabPeakBeforeMb: null, tabPeakMb: null};
+    say(`Analyse page: ${image.name} (${figure.fileMb.toFixed(1)} MB), in a fresh browser profile`);
+    const chromium = await launchChromium();
+    try {
+      const {page} = await chromium.newPage();
+      await page.goto(`${url}/index.html`, {timeout: 300_000, waitUntil: "domcontentloaded"});
+      await page.locator("#first-result").waitFor({timeout: 300_000});
+      figure.tabPeakBeforeMb = busiestRenderer(chromium.userDataDir)?.peakRssMb ?? null;
+      const start = performance.now();
+      await page.getByLabel("Open images").setInputFiles(file);
+      await page.getByRole("heading", {name: image.name}).waitFor({timeout: 600_000});
+      await page.locator(".verdict").waitFor({timeout: 600_000});
+      figure.seconds = (performance.now() - start) / 1000;
+      await page.waitForTimeout(1000);
+      figure.tabPeakMb = busiestRenderer(chromium.userDataDir)?.peakRssMb ?? null;
+    } catch (error) {
+      figure.error = (error as Error).message.split("\n")[0];
+      say(`Analyse page: ${image.name}: ${figure.error}`);
+    } finally {
+      await chromium.close();
+    }
+    visits.push(figure);
+  }
+  return visits;
+}
+
+/** The cold visit, then `runs` warm visits, in one fresh browser profile; then the huge images. */
+export async function measureAnalysePage(options: {root: string; siteUrl?: string; runs: number; huge?: boolean; say: (m: string) => void}): Promise<PageFigures> {
   const {say} = options;
   const preview = options.siteUrl ? null : await startPreview(options.root, await freePort(), say);
   const url = (options.siteUrl ?? preview!.url).replace(/\/+$/, "");
@@ -162,13 +229,15 @@ export async function measureAnalysePage(options: {root: string; siteUrl?: strin
     const ok = warm.filter((v) => !v.error && v.firstResultMs !== null && v.modelFromCache);
     if (ok.length < warm.length) say(`Analyse page: ${warm.length - ok.length} of ${warm.length} warm visit(s) left out (failed, or the model was not read from the cache)`);
     const firstResults = ok.map((v) => v.firstResultMs! / 1000);
+    const huge = options.huge === false ? [] : await hugeImageVisits(url, say);
     return {
       url: `${url}/index.html`,
       server: preview ? "Framework preview (npm start), started by the benchmark" : `given: ${url}`,
       cold,
       warm,
       firstResultWarmS: median(firstResults),
-      longestMainThreadTaskMs: ok.length ? Math.max(...ok.map((v) => v.longestTaskMs)) : null
+      longestMainThreadTaskMs: ok.length ? Math.max(...ok.map((v) => v.longestTaskMs)) : null,
+      hugeImages: huge
     };
   } finally {
     await chromium.close();
