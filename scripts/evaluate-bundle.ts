@@ -14,11 +14,11 @@ import {parseArgs} from "node:util";
 import {parseCard, type Card} from "../src/pipeline/bundle/card.js";
 import {loadBundle, type Bundle} from "../src/pipeline/bundle/load.js";
 import {decodeImage} from "../src/pipeline/image/index.js";
-import {aucHalfSplitStd, auc, confusionAt, oodAuroc, youdenOperatingPoint} from "../src/pipeline/metrics.js";
+import {aucHalfSplitStd, auc, confusionAt, youdenOperatingPoint} from "../src/pipeline/metrics.js";
 import {directorySource} from "../src/pipeline/node/fs-source.js";
 import {nihImages, oodSets, pediatricImages, type LabelledImage} from "../src/pipeline/node/datasets.js";
-import {GATE_SCORE_HIGHER_IS_OUT, type GateScores} from "../src/pipeline/ood.js";
-import {bundleScoreNames, fprAtTpr, scoreImage} from "../src/pipeline/ood-evaluation.js";
+import type {GateScores} from "../src/pipeline/ood.js";
+import {bundleScoreNames, scoreImage, separationByScore} from "../src/pipeline/ood-evaluation.js";
 import {judgeImage} from "../src/pipeline/image-check.js";
 import {gateTargets} from "./ood-gate-report.js";
 import {prepareSizes} from "../src/pipeline/preprocess.js";
@@ -226,10 +226,7 @@ const oodResults = Object.entries(sets).map(([set, files]) => {
     set,
     images: out.length,
     rejectedAtThreshold: out.filter((s) => !(s.ssim! > oodThreshold)).length / out.length,
-    auroc: Object.fromEntries(SCORE_NAMES.map((score) => [score,
-      oodAuroc(testRun.ood.map((s) => s[score]!), out.map((s) => s[score]!), GATE_SCORE_HIGHER_IS_OUT[score])])),
-    fprAt95Tpr: Object.fromEntries(SCORE_NAMES.map((score) => [score,
-      fprAtTpr(testRun.ood.map((s) => s[score]!), out.map((s) => s[score]!), GATE_SCORE_HIGHER_IS_OUT[score])]))
+    ...separationByScore(SCORE_NAMES, testRun.ood, out)
   };
 });
 const inRejected = testRun.ood.filter((s) => !(s.ssim! > oodThreshold)).length / testRun.ood.length;
@@ -262,11 +259,8 @@ card.metrics = {
     measuredBy: `npm run evaluate -- ${name}` + (Number.isFinite(limit) ? ` --limit ${limit}` : ""),
     ...(Number.isFinite(limit) ? {imagesPerSet: limit} : {}),
     ...gateTargets(bundle, card, testRun, oodRuns, otherPopulation.name),
-    everyScore: oodRuns.map(({set, ood}) => ({
-      set,
-      auroc: Object.fromEntries(SCORE_NAMES.map((score) => [score, oodAuroc(testRun.ood.map((s) => s[score]!), ood.map((s) => s[score]!), GATE_SCORE_HIGHER_IS_OUT[score])])),
-      fprAt95Tpr: Object.fromEntries(SCORE_NAMES.map((score) => [score, fprAtTpr(testRun.ood.map((s) => s[score]!), ood.map((s) => s[score]!), GATE_SCORE_HIGHER_IS_OUT[score])]))
-    }))
+    // The same figures as metrics.ood.sets, in the gate report's shape.
+    everyScore: oodResults.map(({set, auroc, fprAt95Tpr}) => ({set, auroc, fprAt95Tpr}))
   }} : {})
 };
 writeFileSync(path.join(folder, "card.json"), JSON.stringify(parseCard(card), null, 2) + "\n");
@@ -279,21 +273,16 @@ const predictionRows = (splitName: string, images: LabelledImage[], result: {pro
   images.map((image, i) => [splitName, image.path, ...labels.flatMap((_, c) => [image.labels[c]!, result.probabilities[i]![c]!])]);
 writeCsv(path.join(evaluationDir, "predictions.csv"), ["split", "path", ...labels.flatMap((l) => [`y_${l}`, `p_${l}`])],
   [...predictionRows("validation", val, valRun), ...predictionRows("test", test, testRun)]);
-const scoreRows = (set: string, paths: string[], ood: GateScores[]) => paths.map((p, i) => [set, p, ...SCORE_NAMES.map((s) => ood[i]![s]!)]);
-writeCsv(path.join(evaluationDir, "ood-scores.csv"), ["set", "path", ...SCORE_NAMES], [
-  ...scoreRows("validation", val.map((i) => i.path), valRun.ood),
-  ...scoreRows("test", test.map((i) => i.path), testRun.ood),
-  ...oodRuns.flatMap((r) => scoreRows(r.set, r.paths, r.ood))
-]);
-// Every gate score with the pixel check's verdict, on the full sets (the Out-of-distribution page's
-// gate charts; `npm run ood-stats -- --report N` writes a first, smaller one).
-if (card.oodGate) {
-  const gateRows = (set: string, paths: string[], r: {ood: GateScores[]; refused: boolean[]}) => paths.map((p, i) => [set, p, ...SCORE_NAMES.map((s) => r.ood[i]![s]!), Number(r.refused[i])]);
-  writeCsv(path.join(evaluationDir, "ood-gate-scores.csv"), ["set", "path", ...SCORE_NAMES, "refused_by_check"], [
-    ...gateRows("validation", val.map((i) => i.path), valRun),
-    ...gateRows("test", test.map((i) => i.path), testRun),
-    ...oodRuns.flatMap((r) => gateRows(r.set, r.paths, r))
-  ]);
-}
+// Every score per image; ood-gate-scores.csv adds the pixel check's verdict (the Out-of-distribution
+// page's gate charts; `npm run ood-stats -- --report N` writes a first, smaller one).
+const scored = [
+  {set: "validation", ...valRun},
+  {set: "test", ...testRun},
+  ...oodRuns
+];
+const scoreRows = (withCheck: boolean) =>
+  scored.flatMap((r) => r.paths.map((p, i) => [r.set, p, ...SCORE_NAMES.map((s) => r.ood[i]![s]!), ...(withCheck ? [Number(r.refused[i])] : [])]));
+writeCsv(path.join(evaluationDir, "ood-scores.csv"), ["set", "path", ...SCORE_NAMES], scoreRows(false));
+if (card.oodGate) writeCsv(path.join(evaluationDir, "ood-gate-scores.csv"), ["set", "path", ...SCORE_NAMES, "refused_by_check"], scoreRows(true));
 console.log(JSON.stringify({findings, ood: oodResults, inDistributionTestRejected: inRejected}, null, 2));
 bundle.dispose();

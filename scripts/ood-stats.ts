@@ -21,9 +21,8 @@ import {DEFAULT_IMAGE_CHECK_LIMITS, judgeImage, type ImageMeasures} from "../src
 import {directorySource} from "../src/pipeline/node/fs-source.js";
 import {NIH_FINDINGS, nihImages, oodSets, pediatricImages, type LabelledImage} from "../src/pipeline/node/datasets.js";
 import {GATE_SCORE_HIGHER_IS_OUT, type GateScores} from "../src/pipeline/ood.js";
-import {oodAuroc} from "../src/pipeline/metrics.js";
 import {gateTargets} from "./ood-gate-report.js";
-import {bundleScoreNames, chooseGate, fprAtTpr, scoreImage, SYNTHETIC_OUTLIERS, syntheticOutlier} from "../src/pipeline/ood-evaluation.js";
+import {bundleScoreNames, chooseGate, scoreImage, separationByScore, SYNTHETIC_OUTLIERS, syntheticOutlier} from "../src/pipeline/ood-evaluation.js";
 import {classMemberships, fitFeatureStatistics} from "../src/pipeline/ood-feature-stats.js";
 import {encodeFeatureStatistics, FeatureOod} from "../src/pipeline/ood-features.js";
 import {prepareSizes} from "../src/pipeline/preprocess.js";
@@ -232,11 +231,7 @@ if (reportSize > 0) {
   const sets = {...oodSets(dataRoot), [other.name]: other.files};
   const scoredSets = Object.entries(sets).map(([set, files]) => ({set, ...scoreFiles(files, `OOD ${set}`)}));
   const report = gateTargets(bundle, updated, test, scoredSets, other.name);
-  const everyScore = scoredSets.map(({set, ood}) => ({
-    set,
-    auroc: Object.fromEntries(scoreNames.map((score) => [score, oodAuroc(test.ood.map((s) => s[score]!), ood.map((s) => s[score]!), GATE_SCORE_HIGHER_IS_OUT[score])])),
-    fprAt95Tpr: Object.fromEntries(scoreNames.map((score) => [score, fprAtTpr(test.ood.map((s) => s[score]!), ood.map((s) => s[score]!), GATE_SCORE_HIGHER_IS_OUT[score])]))
-  }));
+  const everyScore = scoredSets.map(({set, ood}) => ({set, ...separationByScore(scoreNames, test.ood, ood)}));
   updated.metrics = {
     ...updated.metrics,
     oodGate: {measuredBy: `npm run ood-stats -- ${process.argv.slice(2).join(" ")}`, imagesPerSet: reportSize, ...report, everyScore}

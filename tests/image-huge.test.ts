@@ -24,7 +24,7 @@ import {decodeJpegRowsChecked, decodeJpegSamples} from "../src/pipeline/image/jp
 import {directorySource} from "../src/pipeline/node/fs-source.js";
 import {prepareSizes} from "../src/pipeline/preprocess.js";
 import {initBackend} from "../src/pipeline/wasm-backend.js";
-import {greyAsColourJpeg, hugeImages, rgba16Png, upscaled} from "./corpus/bad-inputs.js";
+import {greyAsColourJpeg, HUGE_IMAGE_SOURCE, hugeImages, rgba16Png, upscaled} from "./corpus/bad-inputs.js";
 import {queryAudit} from "./helpers/audit.js";
 import {el, greyImage, writeDicom} from "./helpers/dicom-writer.js";
 import {writeJpeg} from "./helpers/jpeg-writer.js";
@@ -32,7 +32,7 @@ import {DATA_ROOT, REPO_ROOT, TMP_ROOT} from "./helpers/paths.js";
 
 const MODEL = path.join(REPO_ROOT, "models/pediatric-pneumonia");
 /** A real radiograph, 2444 x 2155: the source of the generated images. */
-const SOURCE = path.join(DATA_ROOT, "cxr-peds/originals/NORMAL/IM-0013-0001.jpeg");
+const SOURCE = HUGE_IMAGE_SOURCE;
 const read = (file: string) => new Uint8Array(readFileSync(file));
 /** A budget that lets every test image here be decoded at full resolution, for the reference. */
 const FULL = 2 ** 31;

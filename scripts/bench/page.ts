@@ -21,9 +21,9 @@ import {existsSync, mkdirSync, readFileSync, writeFileSync} from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import {decodeImage} from "../../src/pipeline/image/index.js";
-import {hugeImages} from "../../tests/corpus/bad-inputs.js";
+import {HUGE_IMAGE_SOURCE, hugeImages} from "../../tests/corpus/bad-inputs.js";
 import {launchChromium} from "../../tests/helpers/browser.js";
-import {DATA_ROOT, TMP_ROOT} from "../../tests/helpers/paths.js";
+import {TMP_ROOT} from "../../tests/helpers/paths.js";
 import {busiestRenderer} from "../../tests/helpers/process-memory.js";
 import {longTasks, recordLongTasks, type LongTask} from "../../tests/helpers/long-tasks.js";
 
@@ -168,18 +168,15 @@ async function visit(chromium: Awaited<ReturnType<typeof launchChromium>>, url: 
   }
 }
 
-/** The radiograph the huge images are made from (2444 x 2155). */
-const HUGE_SOURCE = path.join(DATA_ROOT, "cxr-peds/originals/NORMAL/IM-0013-0001.jpeg");
-
 /** Each huge image opened on the Analyse page, each in a fresh profile: time and the tab's peak memory. */
 async function hugeImageVisits(url: string, say: (m: string) => void): Promise<HugeImageVisit[]> {
-  if (!existsSync(HUGE_SOURCE)) {
-    say(`no ${HUGE_SOURCE}: the huge-image visits are left out`);
+  if (!existsSync(HUGE_IMAGE_SOURCE)) {
+    say(`no ${HUGE_IMAGE_SOURCE}: the huge-image visits are left out`);
     return [];
   }
   const dir = path.join(TMP_ROOT, "bench-huge-images");
   mkdirSync(dir, {recursive: true});
-  const made = hugeImages(decodeImage(new Uint8Array(readFileSync(HUGE_SOURCE)), {name: path.basename(HUGE_SOURCE)}));
+  const made = hugeImages(decodeImage(new Uint8Array(readFileSync(HUGE_IMAGE_SOURCE)), {name: path.basename(HUGE_IMAGE_SOURCE)}));
   const visits: HugeImageVisit[] = [];
   for (const image of made) {
     const file = path.join(dir, image.name);

@@ -69,6 +69,15 @@ export function fprAtTpr(inScores: ArrayLike<number>, outScores: ArrayLike<numbe
   return accepted / outScores.length;
 }
 
+/** Every score's AUROC and FPR at 95 % TPR between in-distribution images and one OOD set. */
+export function separationByScore(scoreNames: GateScoreName[], inScores: GateScores[], outScores: GateScores[]): {auroc: Record<string, number>; fprAt95Tpr: Record<string, number>} {
+  const pair = (score: GateScoreName) => [inScores.map((s) => s[score]!), outScores.map((s) => s[score]!), GATE_SCORE_HIGHER_IS_OUT[score]] as const;
+  return {
+    auroc: Object.fromEntries(scoreNames.map((score) => [score, oodAuroc(...pair(score))])),
+    fprAt95Tpr: Object.fromEntries(scoreNames.map((score) => [score, fprAtTpr(...pair(score))]))
+  };
+}
+
 /**
  * Synthetic outliers made from validation images, for choosing the default gate without looking at
  * any OOD set: the image inverted (a MONOCHROME1 mistake), upside down, and cut into a 4 x 4

@@ -8,6 +8,7 @@ import path from "node:path";
 import {encode} from "fast-png";
 import {Zlib} from "fflate";
 import {writeJpeg} from "../helpers/jpeg-writer.js";
+import {DATA_ROOT} from "../helpers/paths.js";
 
 /** Cell values a spreadsheet would run as formulas (OWASP's CSV injection list, and its variants). */
 export const formulaCells: readonly string[] = [
@@ -239,6 +240,9 @@ export function greyAsColourJpeg(width: number, height: number, value: (y: numbe
     for (let x = 0; x < width; x++) out[3 * x] = out[3 * x + 1] = out[3 * x + 2] = Math.round(Math.min(1, Math.max(0, grey[x]!)) * 255);
   });
 }
+
+/** The real radiograph (2444 x 2155 JPEG) the huge images are made from. */
+export const HUGE_IMAGE_SOURCE = path.join(DATA_ROOT, "cxr-peds/originals/NORMAL/IM-0013-0001.jpeg");
 
 /**
  * The two images of issue 12, item 2, from a real chest X-ray (`source`, decoded) upscaled: an
