@@ -1,5 +1,5 @@
 /**
- * npm run bench:cluster -- [--images N] [--split all|train|test] [--tasks T] [--cpus C] [--chunk N] [--no-single] [--json FILE]
+ * npm run bench:cluster -- [--images N] [--split all|train|test] [--tasks T] [--cpus C] [--chunk N] [--explain LIST] [--no-single] [--json FILE]
  *
  * Throughput of the audit at scale, measured: the same folder of pediatric images (default: all
  * 5,429 of cxr-peds, train and test; `--images N` spreads N over the split) with the default bundle
@@ -7,7 +7,8 @@
  * one-node cluster of this machine (scripts/slurm/cluster.sh, C CPUs: default all cores). Prints,
  * for each: wall time, images/s, CPU seconds per image (the cost: what a cloud bills per core-second),
  * peak RSS per process (GNU time), and the time to merge the metrics over all shards
- * (--metrics-only). A benchmark: it prints figures and judges nothing. Needs root (slurmd) and
+ * (--metrics-only). `--explain LIST` is passed to the audit (default: the audit's own, the CAM family
+ * with BAD at 4 alphas; `none` measures predictions and every OOD score alone). A benchmark: it prints figures and judges nothing. Needs root (slurmd) and
  * Debian's slurm-wlm and munge; `--no-single` skips the one-process run.
  */
 import {spawn} from "node:child_process";
@@ -25,6 +26,7 @@ const {values} = parseArgs({
     tasks: {type: "string", default: "4"},
     cpus: {type: "string"},
     chunk: {type: "string", default: "32"},
+    explain: {type: "string"},
     "no-single": {type: "boolean", default: false},
     json: {type: "string"}
   }
@@ -44,7 +46,8 @@ if (why) {
 const work = mkdtempSync(path.join(os.tmpdir(), "cxr-bench-cluster-"));
 const sample = pedsSample(dataRoot, path.join(work, "sample"), split, count);
 const n = sample.files.length;
-const settings = ["--images", sample.images, "--labels", sample.labels, "--chunk", values.chunk!];
+const settings = ["--images", sample.images, "--labels", sample.labels, "--chunk", values.chunk!, ...(values.explain ? ["--explain", values.explain] : [])];
+const explained = values.explain ? `--explain ${values.explain}` : "default explanations";
 const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -92,7 +95,7 @@ interface Result {
   mergeS: number;
 }
 const results: Result[] = [];
-say(`bench:cluster: ${n} pediatric images (${split}), default bundle and settings, chunk ${values.chunk}; ${os.cpus().length} cores; load ${loadavg()}`);
+say(`bench:cluster: ${n} pediatric images (${split}), default bundle, ${explained}, chunk ${values.chunk}; ${os.cpus().length} cores; load ${loadavg()}`);
 
 if (!values["no-single"]) {
   const out = path.join(work, "out-single");
@@ -141,7 +144,7 @@ try {
 
 const pad = (s: string, w: number) => s.padStart(w);
 const lines = [
-  `Audit throughput ${new Date().toISOString().slice(0, 10)}: ${n} pediatric images (${split}), default bundle (pediatric-pneumonia), default explanations; ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}; load after: ${loadavg()}`,
+  `Audit throughput ${new Date().toISOString().slice(0, 10)}: ${n} pediatric images (${split}), default bundle (pediatric-pneumonia), ${explained}; ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}; load after: ${loadavg()}`,
   `| setup | processes | wall, s | images/s | CPU s per image | peak RSS per process, MiB | metrics merge, s |`,
   `|---|---:|---:|---:|---:|---:|---:|`,
   ...results.map(
@@ -150,5 +153,5 @@ const lines = [
   )
 ];
 console.log(lines.join("\n"));
-if (values.json) writeFileSync(values.json, JSON.stringify({images: n, split, tasks, cpus, results}, null, 2) + "\n");
+if (values.json) writeFileSync(values.json, JSON.stringify({images: n, split, tasks, cpus, explain: values.explain ?? null, results}, null, 2) + "\n");
 rmSync(work, {recursive: true, force: true});

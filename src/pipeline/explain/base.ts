@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type {Classifier} from "../model/classifier.js";
+import {leanGrad} from "../model/lean-gradient.js";
 
 export interface CamInputs {
   /** Feature maps A, [h, w, K]. */
@@ -66,7 +67,7 @@ export function featureGradients(classifier: Classifier, features: tf.Tensor4D, 
       return column.reshape([1, 1, k]).tile([h, w, 1]) as tf.Tensor3D;
     }
     const logitOf = (a: tf.Tensor) => classifier.logitsFromFeatures(a as tf.Tensor4D).slice([0, classIndex], [1, 1]).sum();
-    return tf.grad(logitOf)(features).squeeze([0]) as tf.Tensor3D;
+    return leanGrad(logitOf)(features).squeeze([0]) as tf.Tensor3D;
   });
 }
 

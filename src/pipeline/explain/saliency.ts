@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type {Classifier} from "../model/classifier.js";
 import {useFastConvInputGradient} from "../model/fast-conv-gradient.js";
+import {leanGrad} from "../model/lean-gradient.js";
 import {useFirstMaxPoolGradient} from "../model/max-pool-gradient.js";
 
 /** Outputs that carry a finding (Chester's blank labels mark unused outputs). */
@@ -25,7 +26,7 @@ export function saliencyMap(classifier: Classifier, grey: tf.Tensor2D, outputs?:
       const logits = classifier.logits(classifier.toInput(pixels as tf.Tensor2D));
       return (mask ? logits.mul(mask) : logits).sum();
     };
-    return tf.grad(total)(grey).relu() as tf.Tensor2D;
+    return leanGrad(total)(grey).relu() as tf.Tensor2D;
   });
 }
 
@@ -35,7 +36,7 @@ export function classInputGradient<T extends tf.Tensor2D | tf.Tensor3D>(classifi
   useFirstMaxPoolGradient();
   return tf.tidy(() => {
     const logit = (pixels: tf.Tensor) => classifier.logits(classifier.toInput(pixels as tf.Tensor2D)).slice([0, classIndex], [-1, 1]).sum();
-    return tf.grad(logit)(grey) as T;
+    return leanGrad(logit)(grey) as T;
   });
 }
 
