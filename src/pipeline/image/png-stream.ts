@@ -1,12 +1,12 @@
 /**
  * PNG decoded row by row into a GreyReducer (reduce.ts), for images too large to hold: the image
- * data is inflated in small pieces through fflate's streaming Inflate, each row unfiltered as soon
- * as it is complete and handed over in grey; only two rows of bytes are ever held. fast-png, the
+ * data is inflated into one fixed buffer (inflate-stream.ts), each row unfiltered as soon as it is
+ * complete and handed over in grey; only two rows of bytes and the inflater's window are ever held. fast-png, the
  * full-resolution decoder (png.ts), inflates the whole image first: 537 MB for a 16-bit RGBA
  * 8192 x 8191 image whose file is 510 KB. The grey is what png.ts + preprocess.ts compute: grey as
  * stored, colour through BT.601, alpha dropped, a palette looked up, over (2^depth - 1).
  */
-import {Inflate} from "fflate";
+import {inflateRanges, InflateEndError} from "./inflate-stream.js";
 import {checkChunks, readPngHeader} from "./png.js";
 import {GreyReducer, LUMA_8} from "./reduce.js";
 import {ImageDecodeError, type DecodedImage, type ReduceTarget} from "./types.js";
@@ -93,13 +93,10 @@ function unfilter(filter: number, row: Uint8Array, prev: Uint8Array, bpp: number
   }
 }
 
-/** The memory decodePngReduced holds, at most: rows, the inflater's window and output, the reducer. */
+/** The memory decodePngReduced holds, at most: rows, the inflater's buffer and tables, the reducer. */
 export function pngReducedBytes(width: number, height: number, rowBytes: number, target?: ReduceTarget): number {
-  return 2 * (rowBytes + 1) + 8 * width + 2 ** 17 + 2 * INFLATE_SLICE * 1032 + GreyReducer.bytes(width, height, target);
+  return 2 * (rowBytes + 1) + 8 * width + 2 ** 18 + GreyReducer.bytes(width, height, target);
 }
-
-/** Compressed bytes per inflate step: deflate expands at most 1032:1, so one step outputs at most about 8 MB. */
-const INFLATE_SLICE = 8192;
 
 export function decodePngReduced(bytes: Uint8Array, target?: ReduceTarget): DecodedImage {
   const header = readPngHeader(bytes);
@@ -175,7 +172,7 @@ export function decodePngReduced(bytes: Uint8Array, target?: ReduceTarget): Deco
     }
   };
 
-  const inflater = new Inflate((chunk: Uint8Array) => {
+  const onData = (chunk: Uint8Array): boolean => {
     let i = 0;
     while (i < chunk.length && !done) {
       if (filled === 0) {
@@ -190,10 +187,12 @@ export function decodePngReduced(bytes: Uint8Array, target?: ReduceTarget): Deco
       if (filled - 1 === rowBytes) emit();
     }
     // Data after the last row is ignored, as fast-png does.
-  });
+    return done;
+  };
 
   try {
     // zlib: a 2-byte header (deflate, no preset dictionary), the deflate stream, then Adler-32 (not checked, as fast-png).
+    const ranges: [number, number][] = [];
     let skip = 2;
     let header0 = -1;
     for (const [from, to] of idat) {
@@ -206,14 +205,13 @@ export function decodePngReduced(bytes: Uint8Array, target?: ReduceTarget): Deco
         at++;
         skip--;
       }
-      for (; at < to && !done; at += INFLATE_SLICE) inflater.push(bytes.subarray(at, Math.min(to, at + INFLATE_SLICE)));
-      if (done) break;
+      if (at < to) ranges.push([at, to]);
     }
-    if (!done) inflater.push(new Uint8Array(0), true);
+    inflateRanges(bytes, ranges, onData);
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new ImageDecodeError(/unexpected EOF/i.test(message) ? "truncated" : "corrupt", `PNG could not be decoded: ${message}`, undefined, {cause: error});
+    throw new ImageDecodeError(error instanceof InflateEndError ? "truncated" : "corrupt", `PNG could not be decoded: ${message}`, undefined, {cause: error});
   }
   if (!done) {
     const rows = passes.slice(0, pass).reduce((n, p) => n + p.h, 0) + passRow;
