@@ -609,7 +609,12 @@ if (analysePage) {
     out.push(
       `  warm ${i + 1}: ${v.error ? `FAILED: ${v.error}` : `first full result ${((v.firstResultMs ?? NaN) / 1000).toFixed(2)} s (model ready at ${((v.modelReadyMs ?? NaN) / 1000).toFixed(2)} s, of which load + warm-up ${((v.modelLoadMs ?? NaN) / 1000).toFixed(2)} s, ${v.modelFromCache ? "from this browser's cache" : "NOT from the cache"}); ${v.longTasks.length} task(s) over 50 ms: ${v.longTasks.map((t) => `${t.durationMs.toFixed(0)} ms at ${(t.startMs / 1000).toFixed(2)} s`).join(", ") || "none"}`}`
     )
+
   );
+  // Where a warm visit's time goes: the page's own milestones (src/components/page-timeline.ts).
+  warm.forEach((v, i) => {
+    if (v.timeline?.length) out.push(`  warm ${i + 1} timeline: ${v.timeline.map((m) => `${(m.ms / 1000).toFixed(2)} s ${m.label}`).join("; ")}`);
+  });
   const backend = warm.find((v) => v.backend)?.backend ?? cold.backend;
   if (backend) out.push(`  ${backend}`);
 }

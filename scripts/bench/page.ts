@@ -40,6 +40,8 @@ export interface PageVisit {
   modelReadyMs: number | null;
   /** The summary's "loaded and warmed up in" figure, ms. */
   modelLoadMs: number | null;
+  /** The page's own milestones (src/components/page-timeline.ts), ms after it opened. */
+  timeline: {label: string; ms: number}[];
   error?: string;
 }
 
@@ -150,6 +152,7 @@ async function visit(chromium: Awaited<ReturnType<typeof launchChromium>>, url: 
     const tasks = await longTasks(page);
     const modelReadyMs = await page.evaluate(() => (window as unknown as {__benchModelReadyMs?: number}).__benchModelReadyMs ?? null);
     const loadSeconds = summary.match(/warmed up in ([\d.]+) s/)?.[1];
+    const timeline = await page.evaluate(() => (window as unknown as {__cxrTimeline?: {label: string; ms: number}[]}).__cxrTimeline ?? []);
     const foreign = watched.foreignRequests();
     return {
       firstResultMs,
@@ -158,11 +161,12 @@ async function visit(chromium: Awaited<ReturnType<typeof launchChromium>>, url: 
       modelFromCache: /from this browser's cache/.test(summary),
       modelReadyMs,
       modelLoadMs: loadSeconds ? Number(loadSeconds) * 1000 : null,
+      timeline,
       backend: summary.includes("TF.js backend:") ? summary.slice(summary.indexOf("TF.js backend:")).replace(/\s+/g, " ").trim().slice(0, 400) : "",
       ...(foreign.length ? {error: `requests off 127.0.0.1: ${foreign.join(", ")}`} : {})
     };
   } catch (error) {
-    return {firstResultMs: null, longestTaskMs: 0, longTasks: await longTasks(page).catch(() => []), modelFromCache: false, backend: "", modelReadyMs: null, modelLoadMs: null, error: (error as Error).message.split("\n")[0]};
+    return {firstResultMs: null, longestTaskMs: 0, longTasks: await longTasks(page).catch(() => []), modelFromCache: false, backend: "", modelReadyMs: null, modelLoadMs: null, timeline: [], error: (error as Error).message.split("\n")[0]};
   } finally {
     await page.close();
   }

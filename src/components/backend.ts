@@ -5,11 +5,7 @@
  */
 import {selectBackend} from "../pipeline/backend.js";
 
-export const WASM_FILES = {
-  "tfjs-backend-wasm.wasm": import.meta.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"),
-  "tfjs-backend-wasm-simd.wasm": import.meta.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm"),
-  "tfjs-backend-wasm-threaded-simd.wasm": import.meta.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm")
-};
+export {WASM_FILES} from "./worker-files.js";
 
 /**
  * The main thread's backend where the models run in a worker: only small work is left here

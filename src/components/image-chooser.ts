@@ -1,12 +1,13 @@
 /**
  * Where the pages' images come from: a bundled sample or images the user opens or drops. The value
- * is whichever was chosen last, as a list of named byte sources. It starts from the workbench state
+ * is whichever was chosen last, as a list of named image sources. It starts from the workbench state
  * (the image chosen or uploaded on any page) and writes every choice back, uploads included (their
- * bytes kept in this browser's IndexedDB, never in an address), so the next page shows the same image.
+ * files kept in this browser's IndexedDB, never in an address), so the next page shows the same image.
  */
 import {html} from "./html.js";
 import {folderPicker, imagePicker} from "./image-picker.js";
 import {loadBoxedSamples, loadOriginals, loadSamples, sampleTitle, type SampleImages} from "./samples.js";
+import type {ImageSource} from "./worker-protocol.js";
 import {readUpload, saveUploads, workbench, type ImageRef} from "./workbench-state.js";
 
 export interface ChosenImage {
@@ -15,19 +16,20 @@ export interface ChosenImage {
   samplePath?: string;
   /** The workbench state's reference to it. */
   ref?: ImageRef;
-  bytes(): Promise<Uint8Array>;
+  /** The file: a sample's bytes, or an opened file as a Blob (the analysis worker reads it). */
+  source(): Promise<ImageSource>;
 }
 
-/** Bytes of a state image reference: a sample of any of the site's image packs, or an upload. */
+/** The file of a state image reference: a sample of any of the site's image packs, or an upload. */
 export async function resolveImage(ref: ImageRef, samples?: SampleImages): Promise<ChosenImage | null> {
   if (ref.kind === "upload") {
-    const bytes = await readUpload(ref.id);
-    return bytes ? {name: ref.name, ref, bytes: async () => bytes} : null;
+    const stored = await readUpload(ref.id);
+    return stored ? {name: ref.name, ref, source: async () => stored} : null;
   }
   // Each of the site's packs in turn, fetched only when the earlier ones lack the path.
   for (const load of [async () => samples, loadSamples, loadOriginals, loadBoxedSamples]) {
     const bytes = (await load())?.bytes(ref.path);
-    if (bytes) return {name: ref.name, samplePath: ref.path, ref, bytes: async () => bytes};
+    if (bytes) return {name: ref.name, samplePath: ref.path, ref, source: async () => bytes};
   }
   return null;
 }
@@ -45,7 +47,7 @@ export async function imageChooser(samples: SampleImages, {multiple = true, defa
   const node = html`<div class="image-chooser"><div><label for=${id}>Bundled sample</label> ${select}</div>${picker}${missing}${dataFolder}</div>` as HTMLElement & {value: ChosenImage[]};
   const fromSample = (path: string): ChosenImage[] => {
     const bytes = samples.bytes(path);
-    return bytes ? [{name: path.split("/").pop()!, samplePath: path, ref: {kind: "sample", path, name: path.split("/").pop()!}, bytes: async () => bytes}] : [];
+    return bytes ? [{name: path.split("/").pop()!, samplePath: path, ref: {kind: "sample", path, name: path.split("/").pop()!}, source: async () => bytes}] : [];
   };
 
   // The state's images (all of them where the page takes several, else the current one).
@@ -94,7 +96,7 @@ export async function imageChooser(samples: SampleImages, {multiple = true, defa
     }
     missing.hidden = true;
     const refs = await saveUploads([file]);
-    emit([{name: file.name, ref: refs[0], bytes: async () => new Uint8Array(await file.arrayBuffer())}], refs);
+    emit([{name: file.name, ref: refs[0], source: async () => file}], refs);
   });
   picker.addEventListener("input", async (event) => {
     event.stopPropagation();
@@ -102,7 +104,7 @@ export async function imageChooser(samples: SampleImages, {multiple = true, defa
     missing.hidden = true;
     const files = picker.value;
     const refs = await saveUploads(files);
-    emit(files.map((file, i) => ({name: file.name, ref: refs[i], bytes: async () => new Uint8Array(await file.arrayBuffer())})), refs);
+    emit(files.map((file, i) => ({name: file.name, ref: refs[i], source: async () => file})), refs);
   });
   return node;
 }

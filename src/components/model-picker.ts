@@ -6,7 +6,7 @@
  */
 import {html} from "./html.js";
 import {folderPicker} from "./image-picker.js";
-import {modelChoiceFromState, modelRefOf, type ModelChoice} from "./model-loader.js";
+import {modelChoiceFromState, modelRefOf, type ModelChoice} from "./model-choice.js";
 import {workbench} from "./workbench-state.js";
 import {SITE_BUNDLES} from "./site-files.js";
 

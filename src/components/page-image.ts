@@ -23,7 +23,7 @@ export interface PageImage {
 
 export async function readPageImage(image: ChosenImage, loaded: RemoteModel): Promise<PageImage> {
   const size = loaded.card.classifier.inputSize;
-  const result = await loaded.analyse(await image.bytes(), image.name, {methods: [], predictRejected: true, displaySize: size});
+  const result = await loaded.analyse(await image.source(), image.name, {methods: [], predictRejected: true, displaySize: size});
   const analysis = applyThresholds(result.analysis, workbench.thresholds(), {scaleUpper: loaded.card.scaleUpper});
   return {name: image.name, samplePath: image.samplePath, decoded: result.decoded, analysis, size, pixels: result.pixels};
 }

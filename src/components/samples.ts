@@ -1,7 +1,7 @@
 /** The bundled image sets (packs with their labels in the header) as named files. */
 import type {FileAttachmentHandle} from "observablehq:stdlib";
 import {decodePack} from "../pipeline/bundle/pack.js";
-import {fetchCached} from "./model-loader.js";
+import {fetchCached} from "./site-cache.js";
 import {BOXED_SAMPLES, PEDS_ORIGINALS, SAMPLE_IMAGES} from "./site-files.js";
 
 export interface SampleRow {

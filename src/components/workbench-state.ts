@@ -118,7 +118,8 @@ if (typeof document !== "undefined") {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Uploaded images: bytes in IndexedDB, keyed by an id; only the id and the name go in the state.
+// Uploaded images: their files (Blobs) in IndexedDB, keyed by an id; only the id and the name go in
+// the state. A Blob is stored without the page reading its bytes (Chromium keeps it on disk).
 
 const openUploads = () => openStore(DB_NAME, STORE);
 
@@ -133,29 +134,28 @@ function requestDone<T>(request: IDBRequest<T>): Promise<T> {
 export async function saveUploads(files: File[]): Promise<ImageRef[]> {
   const refs: ImageRef[] = [];
   const db = await openUploads();
-  const fallback = new Map<string, Uint8Array>();
+  const fallback = new Map<string, Blob>();
   for (const file of files) {
     const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-    const bytes = new Uint8Array(await file.arrayBuffer());
     let stored = false;
     if (db) {
       try {
         const tx = db.transaction(STORE, "readwrite");
-        await requestDone(tx.objectStore(STORE).put({name: file.name, bytes: bytes.buffer, savedAt: Date.now()}, id));
+        await requestDone(tx.objectStore(STORE).put({name: file.name, blob: file, savedAt: Date.now()}, id));
         stored = true;
       } catch {
         // Quota or a private window: the image works on this page, but will not follow to the next.
       }
     }
-    if (!stored) fallback.set(id, bytes);
+    if (!stored) fallback.set(id, file);
     refs.push({kind: "upload", id, name: file.name});
   }
-  for (const [id, bytes] of fallback) memoryUploads.set(id, bytes);
+  for (const [id, file] of fallback) memoryUploads.set(id, file);
   if (db) await pruneUploads(db, new Set(refs.map((r) => (r.kind === "upload" ? r.id : ""))));
   return refs;
 }
 
-const memoryUploads = new Map<string, Uint8Array>();
+const memoryUploads = new Map<string, Blob>();
 
 async function pruneUploads(db: IDBDatabase, keep: Set<string>): Promise<void> {
   try {
@@ -170,14 +170,14 @@ async function pruneUploads(db: IDBDatabase, keep: Set<string>): Promise<void> {
   }
 }
 
-/** The bytes of an uploaded image, or null when this browser no longer has them. */
-export async function readUpload(id: string): Promise<Uint8Array | null> {
+/** An uploaded image's file (its bytes, for one stored by an earlier version), or null when this browser no longer has it. */
+export async function readUpload(id: string): Promise<Blob | Uint8Array | null> {
   if (memoryUploads.has(id)) return memoryUploads.get(id)!;
   const db = await openUploads();
   if (!db) return null;
   try {
-    const value = (await requestDone(db.transaction(STORE).objectStore(STORE).get(id))) as {bytes: ArrayBuffer} | undefined;
-    return value ? new Uint8Array(value.bytes) : null;
+    const value = (await requestDone(db.transaction(STORE).objectStore(STORE).get(id))) as {blob?: Blob; bytes?: ArrayBuffer} | undefined;
+    return value?.blob ?? (value?.bytes ? new Uint8Array(value.bytes) : null);
   } catch {
     return null;
   }

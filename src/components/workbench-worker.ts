@@ -3,18 +3,15 @@
  * every analysis runs there, so the page never freezes while a model computes. Calls are queued in
  * the worker and answered in order; each may report progress.
  */
-import {FileAttachment} from "observablehq:stdlib";
 import type {AnalyseOptions} from "../pipeline/analyse.js";
 import type {BackendName} from "../pipeline/backend.js";
-import {WASM_FILES} from "./backend.js";
-import {DICOM_CODEC_WASM} from "./image-decoder.js";
-import type {ModelChoice} from "./model-loader.js";
-import type {ModelSpec, WorkerBackend, WorkerImage, WorkerModelInfo} from "./worker-protocol.js";
+import {DICOM_CODEC_WASM, WASM_FILES, WORKER_SCRIPT} from "./worker-files.js";
+import type {ModelChoice} from "./model-choice.js";
+import type {ImageSource, ModelSpec, WorkerBackend, WorkerImage, WorkerModelInfo} from "./worker-protocol.js";
 import {compactViews} from "./compact-views.js";
+import {markTimeline} from "./page-timeline.js";
 
 export type {WorkerImage} from "./worker-protocol.js";
-
-const WORKER_SCRIPT = FileAttachment("../data/analysis-worker.js");
 
 type Pending = {resolve: (value: never) => void; reject: (error: Error) => void; progress?: (text: string, fraction?: number) => void};
 
@@ -35,6 +32,11 @@ export class AnalysisWorker {
   private crashed: Error | null = null;
   /** The backend the worker runs on, and how it was chosen. */
   backend: WorkerBackend | null = null;
+
+  /** False once the worker has stopped (a crash, or terminate()): start another. */
+  get alive(): boolean {
+    return this.crashed === null;
+  }
 
   constructor(url: string) {
     this.worker = new Worker(url, {type: "module", name: "cxr-analysis"});
@@ -66,6 +68,7 @@ export class AnalysisWorker {
 
   terminate(): void {
     this.worker.terminate();
+    this.crashed ??= new Error("the page closed the analysis worker");
     for (const call of this.pending.values()) call.reject(new Error("the page closed the analysis worker"));
     this.pending.clear();
   }
@@ -76,8 +79,8 @@ const absolute = (href: string) => new URL(href, location.href).href;
 /** A model loaded in a worker: the card and what the pages show about it, and its calls. */
 export interface RemoteModel extends WorkerModelInfo {
   worker: AnalysisWorker;
-  /** Decode and analyse image bytes in the worker (the bytes are copied, not moved). */
-  analyse(bytes: Uint8Array, name: string, options?: AnalyseOptions & {displaySize?: number; viewMax?: number}): Promise<WorkerImage>;
+  /** Decode and analyse an image in the worker (a sample's bytes are copied; a File is read there). */
+  analyse(source: ImageSource, name: string, options?: AnalyseOptions & {displaySize?: number; viewMax?: number}): Promise<WorkerImage>;
   /** A pipeline study function (src/pipeline/explain/study.ts) on this model's classifier. */
   run<T>(method: "timedRawMaps" | "perturbedViews" | "blackScores" | "faithfulness" | "sanity", ...args: unknown[]): Promise<T>;
   /** The same, reporting the worker's progress messages. */
@@ -93,10 +96,23 @@ function specOf(choice: ModelChoice): ModelSpec {
 }
 
 const BACKEND_KEY = "cxr-workbench-worker-backend";
+/** How long a backend measurement is trusted: a new browser version or machine measures again anyway. */
+const BACKEND_MEASUREMENT_DAYS = 7;
 
+/** What the measurement was made on: a browser update or other hardware invalidates it. */
+function measuredOn(): string {
+  return `${navigator.userAgent} | ${navigator.hardwareConcurrency} cores | ${"gpu" in navigator ? "webgpu api" : "no webgpu api"}`;
+}
+
+/**
+ * The backend measured earlier in this browser (localStorage, so later visits and tabs start on
+ * the winner at once: WebGL's probe alone compiles shaders for a second where there is no GPU).
+ */
 function remembered(): WorkerBackend | null {
   try {
-    return JSON.parse(sessionStorage.getItem(BACKEND_KEY) ?? "null");
+    const kept = JSON.parse(localStorage.getItem(BACKEND_KEY) ?? "null") as {backend: WorkerBackend; on: string; at: number} | null;
+    if (!kept || kept.on !== measuredOn() || !(Date.now() - kept.at < BACKEND_MEASUREMENT_DAYS * 86_400_000)) return null;
+    return kept.backend;
   } catch {
     return null;
   }
@@ -104,7 +120,7 @@ function remembered(): WorkerBackend | null {
 
 function remember(backend: WorkerBackend): void {
   try {
-    sessionStorage.setItem(BACKEND_KEY, JSON.stringify(backend));
+    localStorage.setItem(BACKEND_KEY, JSON.stringify({backend, on: measuredOn(), at: Date.now()}));
   } catch {
     // Storage refused: the next page measures again.
   }
@@ -112,19 +128,20 @@ function remember(backend: WorkerBackend): void {
 
 /** Starts an analysis worker on the fastest backend it measures (or the one forced in `prefer`). */
 export async function startAnalysisWorker({prefer, onProgress}: {prefer?: BackendName[]; onProgress?: (text: string, fraction?: number) => void} = {}): Promise<AnalysisWorker> {
+  markTimeline("worker: starting");
   const worker = new AnalysisWorker(absolute(await WORKER_SCRIPT.url()));
-  // The measurement is made once per browser session: later pages start on its winner at once
-  // (WebGL's probe alone compiles shaders for a second or more where there is no GPU).
+  // The measurement is made once per browser and week (remembered() above).
   const measured = remembered();
   // WebGPU is measured only where the browser gives an adapter (the worker says why not otherwise).
   const candidates: BackendName[] = prefer ?? (measured ? [measured.name] : ["wasm", "webgl", "webgpu"]);
-  onProgress?.(measured && !prefer ? `Starting the analysis worker on ${measured.name} (measured earlier in this session)` : "Starting the analysis worker and measuring its TF.js backends");
+  onProgress?.(measured && !prefer ? `Starting the analysis worker on ${measured.name} (measured earlier in this browser)` : "Starting the analysis worker and measuring its TF.js backends");
   const wasmPaths = Object.fromEntries(Object.entries(WASM_FILES).map(([name, href]) => [name, absolute(href)]));
   const codecWasm = Object.fromEntries(Object.entries(DICOM_CODEC_WASM).map(([name, href]) => [name, absolute(href)]));
   try {
     const backend = await worker.call<WorkerBackend>("init", [{wasmPaths, codecWasm, prefer: candidates}]);
+    markTimeline(`worker: ready on ${backend.name}`);
     if (!prefer && !measured) remember(backend);
-    worker.backend = measured && !prefer ? {...measured, reason: `${measured.reason}; measured earlier in this session`} : backend;
+    worker.backend = measured && !prefer ? {...measured, reason: `${measured.reason}; measured earlier in this browser`} : backend;
   } catch (error) {
     worker.terminate();
     throw error;
@@ -140,13 +157,14 @@ export async function loadRemoteModel(choice: ModelChoice, onProgress: (text: st
   const worker = given ?? (await startAnalysisWorker({prefer, onProgress}));
   try {
     const info = await worker.call<WorkerModelInfo>("loadModel", [specOf(choice)], onProgress);
+    markTimeline(`model: loaded and warmed up (${Math.round(info.loadMs)} ms in the worker)`);
     return {
       ...info,
       backend: worker.backend ?? info.backend,
       worker,
-      analyse: (bytes, name, options = {}) => {
+      analyse: (source, name, options = {}) => {
         const {displaySize, viewMax, ...rest} = options;
-        return worker.call<WorkerImage>("analyse", [{bytes, name, options: rest, displaySize, viewMax}]);
+        return worker.call<WorkerImage>("analyse", [{source, name, options: rest, displaySize, viewMax}]);
       },
       run: <T>(method: string, ...args: unknown[]) => worker.call<T>(method, args),
       runWithProgress: <T>(method: string, progress: (text: string, fraction?: number) => void, ...args: unknown[]) => worker.call<T>(method, args, progress),

@@ -5,6 +5,18 @@ import type {Card, OodDecision} from "../pipeline/bundle/card.js";
 import type {DecodedImage} from "../pipeline/image/types.js";
 import type {ViewImage} from "../pipeline/display-window.js";
 
+/**
+ * An image's file as the page has it: the bytes of a bundled sample, or the File (a Blob) the user
+ * opened, which the worker reads itself: posting a Blob copies no bytes, so a large file is read
+ * once, in the worker, instead of on the main thread, again for the message and again in storage.
+ */
+export type ImageSource = Uint8Array | Blob;
+
+/** The bytes of an image source (in the worker, or wherever the bytes are needed). */
+export async function sourceBytes(source: ImageSource): Promise<Uint8Array> {
+  return source instanceof Uint8Array ? source : new Uint8Array(await source.arrayBuffer());
+}
+
 /** Where the worker reads a model from: URLs are absolute (the worker's own URL is elsewhere). */
 export type ModelSpec =
   | {kind: "site"; name: string; title: string; href: string; size?: number}

@@ -17,17 +17,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-export type FeatureScoreName = "mahalanobis" | "knn" | "energy" | "msp";
-export const FEATURE_SCORE_NAMES: FeatureScoreName[] = ["mahalanobis", "knn", "energy", "msp"];
-export type FeatureScores = Record<FeatureScoreName, number>;
-
-/** For each score, whether a larger value means "more out of distribution". */
-export const FEATURE_SCORE_HIGHER_IS_OUT: Record<FeatureScoreName, boolean> = {
-  mahalanobis: true,
-  knn: true,
-  energy: true,
-  msp: false
-};
+export {FEATURE_SCORE_HIGHER_IS_OUT, FEATURE_SCORE_NAMES, type FeatureScoreName, type FeatureScores} from "./ood-scores.js";
+import {FEATURE_SCORE_NAMES, type FeatureScores} from "./ood-scores.js";
 
 /** What `ood-features.bin` holds, decoded. */
 export interface FeatureStatistics {

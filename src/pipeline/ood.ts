@@ -3,29 +3,14 @@
  * score how far the reconstruction is from the input, and how far the latent code is from the origin.
  */
 import * as tf from "@tensorflow/tfjs";
-import type {GateScoreName, OodDecision, OodScoreName} from "./bundle/card.js";
+import type {OodDecision} from "./bundle/card.js";
 import type {ImageCheck} from "./image-check.js";
 import type {Autoencoder} from "./model/autoencoder.js";
-import {FEATURE_SCORE_HIGHER_IS_OUT, type FeatureScores} from "./ood-features.js";
+import type {FeatureScores} from "./ood-features.js";
 import {ssim, ssimBlocks} from "./ssim.js";
 
-export type OodScores = Record<OodScoreName, number>;
-/** Whatever scores an image has: the autoencoder's, the classifier's feature-space ones, or both. */
-export type GateScores = Partial<Record<GateScoreName, number>>;
-
-/** For each score, whether a larger value means "more out of distribution". */
-export const OOD_SCORE_HIGHER_IS_OUT: Record<OodScoreName, boolean> = {
-  l1: true, // mean absolute error
-  l2: true, // mean squared error
-  ssim: false,
-  ssim8: false,
-  latent: true // Euclidean norm of the latent code
-};
-
-export const OOD_SCORE_NAMES: OodScoreName[] = ["l1", "l2", "ssim", "ssim8", "latent"];
-
-/** Every gate score's direction: the autoencoder's and the feature-space ones. */
-export const GATE_SCORE_HIGHER_IS_OUT: Record<GateScoreName, boolean> = {...OOD_SCORE_HIGHER_IS_OUT, ...FEATURE_SCORE_HIGHER_IS_OUT};
+export {GATE_SCORE_HIGHER_IS_OUT, isInDistribution, OOD_SCORE_HIGHER_IS_OUT, OOD_SCORE_NAMES, type GateScores, type OodScores} from "./ood-scores.js";
+import {isInDistribution, OOD_SCORE_NAMES, type OodScores} from "./ood-scores.js";
 
 /** All five scores as one [5] tensor, in OOD_SCORE_NAMES order (one read-back instead of five). */
 export function oodScoreTensor(input: tf.Tensor2D, reconstruction: tf.Tensor2D, latent: tf.Tensor1D): tf.Tensor1D {
@@ -41,11 +26,6 @@ export function oodScoreTensor(input: tf.Tensor2D, reconstruction: tf.Tensor2D, 
   });
 }
 
-/** False when the score is missing (NaN compares false): a gate that cannot be computed rejects. */
-export function isInDistribution(scores: GateScores, decision: OodDecision): boolean {
-  const value = scores[decision.score] ?? NaN;
-  return decision.inDistributionWhen === "above" ? value > decision.threshold : value < decision.threshold;
-}
 
 export interface OodResult {
   /** The autoencoder's five scores. */

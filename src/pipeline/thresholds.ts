@@ -8,7 +8,7 @@
 import type {Analysis, Prediction} from "./analyse.js";
 import {calibrate} from "./calibration.js";
 import type {GateScoreName, OodDecision} from "./bundle/card.js";
-import {GATE_SCORE_HIGHER_IS_OUT, isInDistribution} from "./ood.js";
+import {GATE_SCORE_HIGHER_IS_OUT, isInDistribution} from "./ood-scores.js";
 
 export interface UserThresholds {
   /** A score of the OOD result and its cutoff; its direction is the card's for that score, or the score's natural one. */

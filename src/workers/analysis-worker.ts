@@ -28,7 +28,7 @@ import "../pipeline/webgpu-backend.js";
 import {fetchCached} from "../components/site-cache.js";
 import {analyseEdited, greyOf} from "../components/walkthrough-compute.js";
 import {previewOf, type WhatIfEdits} from "../pipeline/what-if.js";
-import type {ModelSpec, WorkerBackend, WorkerImage, WorkerModelInfo} from "../components/worker-protocol.js";
+import {sourceBytes, type ImageSource, type ModelSpec, type WorkerBackend, type WorkerImage, type WorkerModelInfo} from "../components/worker-protocol.js";
 
 let bundle: Bundle | null = null;
 let backend: WorkerBackend | null = null;
@@ -136,9 +136,10 @@ async function viewOf(decoded: DecodedImage, bytes: Uint8Array, name: string, vi
  * Decode, analyse, and the square the page draws maps over (`displaySize`, default the model's
  * input); with `viewMax`, the viewer's copy of the image too (at most that many pixels a side).
  */
-async function analyseImage({bytes, name, options, displaySize, viewMax}: {bytes: Uint8Array; name: string; options: AnalyseOptions; displaySize?: number; viewMax?: number}): Promise<WorkerImage> {
+async function analyseImage({source, name, options, displaySize, viewMax}: {source: ImageSource; name: string; options: AnalyseOptions; displaySize?: number; viewMax?: number}): Promise<WorkerImage> {
   const model = need();
   const start = performance.now();
+  const bytes = await sourceBytes(source);
   const size = displaySize ?? model.card.classifier.inputSize;
   // A huge image is decoded reduced, with exact squares for the model and for the display square.
   const decoded = await decodeImageAsync(bytes, {name, reduceFor: analysisTarget(model, options.resize, [size])});
@@ -161,8 +162,8 @@ async function cardDigest(source: BundleSource, kind: "bundle" | "chester"): Pro
  * at most `displayMax` px a side for drawing), the region that becomes the square inputs (in the
  * original's coordinates), and the square inputs themselves.
  */
-async function preprocessImage({bytes, name, sizes, mode, displayMax = 768}: {bytes: Uint8Array; name: string; sizes: number[]; mode: ResizeMode; displayMax?: number}) {
-  const decoded = await decodeImageAsync(bytes, {name, reduceFor: {sizes, mode}});
+async function preprocessImage({source, name, sizes, mode, displayMax = 768}: {source: ImageSource; name: string; sizes: number[]; mode: ResizeMode; displayMax?: number}) {
+  const decoded = await decodeImageAsync(await sourceBytes(source), {name, reduceFor: {sizes, mode}});
   const squares = sizes.map((size) => {
     const prepared = prepare(decoded, size, mode);
     try {
@@ -203,8 +204,8 @@ async function walkthroughDecoded(bytes: Uint8Array | undefined, name: string): 
 }
 
 /** The walkthrough's image as decoded (facts) and in grey for its controls (at most `previewMax` px a side). */
-async function walkthroughOpen({bytes, name, previewMax = 512}: {bytes: Uint8Array; name: string; previewMax?: number}) {
-  const decoded = await walkthroughDecoded(bytes, name);
+async function walkthroughOpen({source, name, previewMax = 512}: {source: ImageSource; name: string; previewMax?: number}) {
+  const decoded = await walkthroughDecoded(await sourceBytes(source), name);
   return {decoded: describe(decoded), grey: previewOf(greyOf(decoded), previewMax)};
 }
 
