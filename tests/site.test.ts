@@ -94,6 +94,9 @@ describe("the Analyse page", {timeout: 600_000}, () => {
     const warm = Number((await again.page.locator("#first-result").textContent())!.match(/([\d.]+) s/)![1]);
     console.log(`Analyse page, second visit (model from IndexedDB): first full result ${warm.toFixed(2)} s after the page opened`);
     expect(again.requests.some((url) => url.includes("bundle-pediatric-pneumonia"))).toBe(false);
+    // TF.js runs in the analysis worker (one bundled script): the page itself loads none of its modules.
+    expect(again.requests.filter((url) => /\/_node\/@tensorflow\/.*\.js$/.test(new URL(url).pathname))).toEqual([]);
+    expect(again.requests.some((url) => /analysis-worker\.[0-9a-f]+\.js$/.test(new URL(url).pathname))).toBe(true);
     await finish(again, "analyse-second-visit");
   });
 
