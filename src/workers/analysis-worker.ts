@@ -20,7 +20,7 @@ import {blackScores, perturbedViews, timedRawMaps} from "../pipeline/explain/stu
 import {evaluateFaithfulnessDetailed, type FaithfulnessOptions} from "../pipeline/faithfulness/evaluate-image.js";
 import {cascadingRandomisation} from "../pipeline/faithfulness/sanity.js";
 import type {ExplanationMethod} from "../pipeline/explain/index.js";
-import {decodeImageAsync, setDicomCodecLocator} from "../pipeline/image/index.js";
+import {blobReader, decodeImageAsync, decodeLargePng, setDicomCodecLocator, type DecodeOptions} from "../pipeline/image/index.js";
 import {storedSize, type DecodedImage} from "../pipeline/image/types.js";
 import {prepare, type ResizeMode} from "../pipeline/preprocess.js";
 import {initBackend} from "../pipeline/wasm-backend.js";
@@ -127,9 +127,27 @@ function squarePixels(decoded: DecodedImage, size: number, resize: ResizeMode): 
  * gives a window or VOI LUT, the file is decoded a second time without it, so the viewer can show
  * what the window clips.
  */
-async function viewOf(decoded: DecodedImage, bytes: Uint8Array, name: string, viewMax: number): Promise<ViewImage> {
-  const windowed = decoded.format === "dicom" && decoded.channels === 1 && /^(window|VOI LUT)/.test(String(decoded.info.voi));
+async function viewOf(decoded: DecodedImage, bytes: Uint8Array | null, name: string, viewMax: number): Promise<ViewImage> {
+  const windowed = bytes && decoded.format === "dicom" && decoded.channels === 1 && /^(window|VOI LUT)/.test(String(decoded.info.voi));
   return viewImageOf(decoded, windowed ? await decodeImageAsync(bytes, {name, fileVoi: false}) : null, viewMax);
+}
+
+/** Opened files at least this large are first tried as a PNG decoded reduced, read in slices. */
+const SLICED_FILE_BYTES = 8 * 2 ** 20;
+
+/**
+ * An image source decoded; `bytes` is the file where it was read whole. A large PNG that is decoded
+ * reduced is read from its File in slices (FileReaderSync) and never held whole: a 54 MB file would
+ * otherwise sit in memory beside its decode.
+ */
+async function decodeSource(source: ImageSource, options: DecodeOptions): Promise<{decoded: DecodedImage; bytes: Uint8Array | null}> {
+  if (source instanceof Blob && source.size >= SLICED_FILE_BYTES) {
+    const reader = blobReader(source);
+    const decoded = reader ? decodeLargePng(reader, options) : null;
+    if (decoded) return {decoded, bytes: null};
+  }
+  const bytes = await sourceBytes(source);
+  return {decoded: await decodeImageAsync(bytes, options), bytes};
 }
 
 /**
@@ -139,10 +157,9 @@ async function viewOf(decoded: DecodedImage, bytes: Uint8Array, name: string, vi
 async function analyseImage({source, name, options, displaySize, viewMax}: {source: ImageSource; name: string; options: AnalyseOptions; displaySize?: number; viewMax?: number}): Promise<WorkerImage> {
   const model = need();
   const start = performance.now();
-  const bytes = await sourceBytes(source);
   const size = displaySize ?? model.card.classifier.inputSize;
   // A huge image is decoded reduced, with exact squares for the model and for the display square.
-  const decoded = await decodeImageAsync(bytes, {name, reduceFor: analysisTarget(model, options.resize, [size])});
+  const {decoded, bytes} = await decodeSource(source, {name, reduceFor: analysisTarget(model, options.resize, [size])});
   const decodeMs = performance.now() - start;
   const analysis = analyse(model, decoded, options);
   const view = viewMax ? await viewOf(decoded, bytes, name, viewMax) : undefined;
@@ -163,7 +180,7 @@ async function cardDigest(source: BundleSource, kind: "bundle" | "chester"): Pro
  * original's coordinates), and the square inputs themselves.
  */
 async function preprocessImage({source, name, sizes, mode, displayMax = 768}: {source: ImageSource; name: string; sizes: number[]; mode: ResizeMode; displayMax?: number}) {
-  const decoded = await decodeImageAsync(await sourceBytes(source), {name, reduceFor: {sizes, mode}});
+  const {decoded} = await decodeSource(source, {name, reduceFor: {sizes, mode}});
   const squares = sizes.map((size) => {
     const prepared = prepare(decoded, size, mode);
     try {

@@ -10,6 +10,7 @@ import {decodeJpeg, decodeJpegReduced, readJpegHeader} from "./jpeg.js";
 import {decodePng, PNG_SIGNATURE, readPngHeader} from "./png.js";
 import {decodePngReduced} from "./png-stream.js";
 import {decodeMemoryBytes, reducedDecodeBytes} from "./budget.js";
+import type {ByteReader} from "./byte-reader.js";
 import {DEFAULT_MAX_DECODE_BYTES, DEFAULT_MAX_PIXELS, ImageDecodeError, type DecodedImage, type DecodeOptions, type ImageFormat} from "./types.js";
 
 export interface ImageHeader {
@@ -94,33 +95,62 @@ export function readImageHeader(bytes: Uint8Array, options: Pick<DecodeOptions, 
   }
 }
 
-export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): DecodedImage {
+/**
+ * Whether an image is decoded at full resolution or reduced (too large to hold), or refused as
+ * too large, from its header: `bytes` may be the whole file, or (for PNG) its first bytes only.
+ */
+function decodePlan(bytes: Uint8Array, format: ImageFormat, options: DecodeOptions): "full" | "reduced" {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const {width, height} = headerOf(bytes, format);
+  if (width * height > maxPixels) {
+    throw new ImageDecodeError(
+      "too-large",
+      `${format.toUpperCase()} header claims ${width}x${height} = ${(width * height / 1e6).toFixed(1)} megapixels, more than the limit of ${(maxPixels / 1e6).toFixed(1)} (decoding that many pixels would take minutes even reduced)`
+    );
+  }
+  const maxBytes = options.maxDecodeBytes ?? DEFAULT_MAX_DECODE_BYTES;
+  if (!options.reduce && decodeMemoryBytes(format, bytes) <= maxBytes) return "full";
+  // Too large to hold: decoded row by row into block means, in grey (reduce.ts).
+  const reduced = reducedDecodeBytes(format, bytes, options.reduceFor);
+  if (reduced.bytes > maxBytes) {
+    const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;
+    throw new ImageDecodeError(
+      "too-large",
+      `${format.toUpperCase()} of ${width}x${height} would take about ${mb(reduced.bytes)} of memory to decode even reduced (${reduced.why}), more than the limit of ${mb(maxBytes)}; ` +
+        (format === "jpeg" ? "save it as a baseline JPEG, or smaller, and open it again" : "save it smaller (e.g. 4096 pixels on its longer side) or uncompressed, and open it again")
+    );
+  }
+  return "reduced";
+}
+
+export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): DecodedImage {
   let format: ImageFormat | undefined;
   try {
     format = sniffFormat(bytes);
-    const {width, height} = headerOf(bytes, format);
-    if (width * height > maxPixels) {
-      throw new ImageDecodeError(
-        "too-large",
-        `${format.toUpperCase()} header claims ${width}x${height} = ${(width * height / 1e6).toFixed(1)} megapixels, more than the limit of ${(maxPixels / 1e6).toFixed(1)} (decoding that many pixels would take minutes even reduced)`
-      );
-    }
-    const maxBytes = options.maxDecodeBytes ?? DEFAULT_MAX_DECODE_BYTES;
-    if (!options.reduce && decodeMemoryBytes(format, bytes) <= maxBytes) {
+    if (decodePlan(bytes, format, options) === "full") {
       return format === "png" ? decodePng(bytes) : format === "jpeg" ? decodeJpeg(bytes) : decodeDicom(bytes, options);
     }
-    // Too large to hold: decoded row by row into block means, in grey (reduce.ts).
-    const reduced = reducedDecodeBytes(format, bytes, options.reduceFor);
-    if (reduced.bytes > maxBytes) {
-      const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;
-      throw new ImageDecodeError(
-        "too-large",
-        `${format.toUpperCase()} of ${width}x${height} would take about ${mb(reduced.bytes)} of memory to decode even reduced (${reduced.why}), more than the limit of ${mb(maxBytes)}; ` +
-          (format === "jpeg" ? "save it as a baseline JPEG, or smaller, and open it again" : "save it smaller (e.g. 4096 pixels on its longer side) or uncompressed, and open it again")
-      );
-    }
     return format === "png" ? decodePngReduced(bytes, options.reduceFor) : format === "jpeg" ? decodeJpegReduced(bytes, options.reduceFor) : decodeDicomReduced(bytes, options);
+  } catch (error) {
+    throw asDecodeError(error, options.name, format);
+  }
+}
+
+/** Bytes of a file's start that hold any PNG's header (its IHDR chunk comes first). */
+const PNG_HEAD_BYTES = 64;
+
+/**
+ * decodeImage of a file read through `reader` (byte-reader.ts): a PNG that is decoded reduced is
+ * read in slices and never held whole; anything else is read whole and given to decodeImage. Null
+ * when the file is not such a PNG and needs decodeImageAsync (a DICOM may need a codec loaded).
+ */
+export function decodeLargePng(reader: ByteReader, options: DecodeOptions = {}): DecodedImage | null {
+  const head = reader.read(0, Math.min(reader.length, PNG_HEAD_BYTES));
+  let format: ImageFormat | undefined;
+  try {
+    format = sniffFormat(head);
+    if (format !== "png" || reader.length < PNG_HEAD_BYTES || decodePlan(head, format, options) === "full") return null;
+    return decodePngReduced(reader, options.reduceFor);
   } catch (error) {
     throw asDecodeError(error, options.name, format);
   }

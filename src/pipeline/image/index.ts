@@ -2,7 +2,8 @@
  * Reading PNG, JPEG and DICOM into [0, 1] intensities; pure code, the same in Node and the browser.
  * Only decodeImage applies the pixel limit, so the per-format decoders are deliberately not exported.
  */
-export {decodeImage, decodeImageAsync, readImageHeader, sniffFormat, type ImageHeader} from "./decode.js";
+export {decodeImage, decodeImageAsync, decodeLargePng, readImageHeader, sniffFormat, type ImageHeader} from "./decode.js";
+export {blobReader, memoryReader, type ByteReader} from "./byte-reader.js";
 export {CODEC_WASM_FILES, loadAllDicomCodecs, loadDicomCodec, setDicomCodecLocator} from "./codecs/index.js";
 export {transferSyntaxName} from "./dicom.js";
 export {windowFunction} from "./voi.js";

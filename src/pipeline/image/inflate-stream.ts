@@ -89,24 +89,35 @@ const FIXED_DISTANCES = huffmanTable(new Array(30).fill(5), 30);
  * Corrupt data throws an Error saying why; data that ends early throws InflateEndError.
  */
 export function inflateRanges(bytes: Uint8Array, ranges: readonly (readonly [number, number])[], onData: (piece: Uint8Array) => boolean | void): boolean {
-  let range = 0;
-  let at = ranges.length ? ranges[0]![0] : 0;
-  let end = ranges.length ? ranges[0]![1] : 0;
+  return inflatePieces(
+    ranges.map(([from, to]) => bytes.subarray(from, to)),
+    onData
+  );
+}
+
+/** inflateRanges over the compressed stream given as pieces, each taken only when needed (a file read in slices). */
+export function inflatePieces(pieces: Iterable<Uint8Array>, onData: (piece: Uint8Array) => boolean | void): boolean {
+  const source = pieces[Symbol.iterator]();
+  let input: Uint8Array = new Uint8Array(0);
+  let at = 0;
+  let exhausted = false;
   let bitBuffer = 0;
   let bitCount = 0;
   /** Bytes "read" past the end of the input (zeros), allowed only while no code uses them. */
   let overrun = 0;
 
   const nextByte = (): number => {
-    while (at >= end) {
-      if (++range >= ranges.length) {
+    while (at >= input.length) {
+      const next = exhausted ? undefined : source.next();
+      if (!next || next.done) {
+        exhausted = true;
         overrun++;
         return 0;
       }
-      at = ranges[range]![0];
-      end = ranges[range]![1];
+      input = next.value;
+      at = 0;
     }
-    return bytes[at++]!;
+    return input[at++]!;
   };
   const need = (n: number) => {
     while (bitCount < n) {

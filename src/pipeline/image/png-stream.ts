@@ -6,7 +6,8 @@
  * 8192 x 8191 image whose file is 510 KB. The grey is what png.ts + preprocess.ts compute: grey as
  * stored, colour through BT.601, alpha dropped, a palette looked up, over (2^depth - 1).
  */
-import {inflateRanges, InflateEndError} from "./inflate-stream.js";
+import {memoryReader, slices, type ByteReader} from "./byte-reader.js";
+import {inflatePieces, InflateEndError} from "./inflate-stream.js";
 import {checkChunks, readPngHeader} from "./png.js";
 import {GreyReducer, LUMA_8} from "./reduce.js";
 import {ImageDecodeError, type DecodedImage, type ReduceTarget} from "./types.js";
@@ -35,9 +36,10 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
-function crc32(bytes: Uint8Array, from: number, to: number): number {
+/** CRC-32 of [from, to), read in slices. */
+function crc32(reader: ByteReader, from: number, to: number): number {
   let c = 0xffffffff;
-  for (let i = from; i < to; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  for (const piece of slices(reader, from, to)) for (let i = 0; i < piece.length; i++) c = CRC_TABLE[(c ^ piece[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
@@ -49,16 +51,17 @@ interface Chunks {
 }
 
 /** Every chunk's CRC (as fast-png with checkCrc), the IDAT ranges, PLTE. png.ts has checked the layout. */
-function readChunks(bytes: Uint8Array): Chunks {
+function readChunks(reader: ByteReader): Chunks {
   const out: Chunks = {data: []};
   let at = 8;
-  while (at + 12 <= bytes.length) {
-    const length = u32(bytes, at);
-    const type = String.fromCharCode(bytes[at + 4]!, bytes[at + 5]!, bytes[at + 6]!, bytes[at + 7]!);
+  while (at + 12 <= reader.length) {
+    const head = reader.read(at, at + 8);
+    const length = u32(head, 0);
+    const type = String.fromCharCode(head[4]!, head[5]!, head[6]!, head[7]!);
     const end = at + 8 + length;
-    if (crc32(bytes, at + 4, end) !== u32(bytes, end)) throw new ImageDecodeError("corrupt", `PNG could not be decoded: CRC mismatch for chunk ${type}`);
+    if (crc32(reader, at + 4, end) !== u32(reader.read(end, end + 4), 0)) throw new ImageDecodeError("corrupt", `PNG could not be decoded: CRC mismatch for chunk ${type}`);
     if (type === "IDAT") out.data.push([at + 8, end]);
-    if (type === "PLTE") out.palette = bytes.subarray(at + 8, end);
+    if (type === "PLTE") out.palette = reader.read(at + 8, end);
     if (type === "IEND") break;
     at = end + 4;
   }
@@ -98,11 +101,13 @@ export function pngReducedBytes(width: number, height: number, rowBytes: number,
   return 2 * (rowBytes + 1) + 8 * width + 2 ** 18 + GreyReducer.bytes(width, height, target);
 }
 
-export function decodePngReduced(bytes: Uint8Array, target?: ReduceTarget): DecodedImage {
-  const header = readPngHeader(bytes);
+/** `file`: its bytes, or a reader (byte-reader.ts) that reads a Blob in slices and never holds it whole. */
+export function decodePngReduced(file: Uint8Array | ByteReader, target?: ReduceTarget): DecodedImage {
+  const reader = file instanceof Uint8Array ? memoryReader(file) : file;
+  const header = readPngHeader(reader.read(0, 64));
   const {width, height, bitDepth: depth, colourType, interlaced} = header;
-  const {hasTransparency} = checkChunks(bytes); // truncation, said as png.ts says it
-  const {data: idat, palette} = readChunks(bytes);
+  const {hasTransparency} = checkChunks(reader); // truncation, said as png.ts says it
+  const {data: idat, palette} = readChunks(reader);
   const samples = SAMPLES[colourType]!;
   const max = 2 ** depth - 1;
   const bpp = Math.max(1, (samples * depth) >> 3);
@@ -198,8 +203,9 @@ export function decodePngReduced(bytes: Uint8Array, target?: ReduceTarget): Deco
     for (const [from, to] of idat) {
       let at = from;
       while (skip > 0 && at < to) {
-        if (header0 < 0) header0 = bytes[at]!;
-        else if ((header0 & 0x0f) !== 8 || ((header0 << 8) | bytes[at]!) % 31 !== 0 || bytes[at]! & 0x20) {
+        const byte = reader.read(at, at + 1)[0]!;
+        if (header0 < 0) header0 = byte;
+        else if ((header0 & 0x0f) !== 8 || ((header0 << 8) | byte) % 31 !== 0 || byte & 0x20) {
           throw new ImageDecodeError("corrupt", "PNG could not be decoded: its image data is not a zlib stream");
         }
         at++;
@@ -207,7 +213,9 @@ export function decodePngReduced(bytes: Uint8Array, target?: ReduceTarget): Deco
       }
       if (at < to) ranges.push([at, to]);
     }
-    inflateRanges(bytes, ranges, onData);
+    inflatePieces((function* () {
+      for (const [from, to] of ranges) yield* slices(reader, from, to);
+    })(), onData);
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
     const message = error instanceof Error ? error.message : String(error);

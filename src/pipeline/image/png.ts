@@ -4,6 +4,7 @@
  * pixel buffer exists.
  */
 import {decode as fastPngDecode} from "fast-png";
+import {memoryReader, type ByteReader} from "./byte-reader.js";
 import {ImageDecodeError, type DecodedImage} from "./types.js";
 
 export const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
@@ -52,16 +53,18 @@ export function readPngHeader(bytes: Uint8Array): PngHeader {
 }
 
 /** Checks that every chunk fits in the file and that IEND is reached; says "truncated" otherwise. */
-export function checkChunks(bytes: Uint8Array): {hasTransparency: boolean} {
+export function checkChunks(file: Uint8Array | ByteReader): {hasTransparency: boolean} {
+  const reader = file instanceof Uint8Array ? memoryReader(file) : file;
   let at = 8;
   let sawData = false;
   let hasTransparency = false;
-  while (at + 8 <= bytes.length) {
-    const length = u32(bytes, at);
-    const type = String.fromCharCode(bytes[at + 4]!, bytes[at + 5]!, bytes[at + 6]!, bytes[at + 7]!);
+  while (at + 8 <= reader.length) {
+    const head = reader.read(at, at + 8);
+    const length = u32(head, 0);
+    const type = String.fromCharCode(head[4]!, head[5]!, head[6]!, head[7]!);
     if (!/^[A-Za-z]{4}$/.test(type)) throw new ImageDecodeError("corrupt", `PNG chunk at byte ${at} has an invalid type`);
-    if (at + 12 + length > bytes.length) {
-      throw new ImageDecodeError("truncated", `PNG file ends inside its ${type} chunk (needs ${at + 12 + length} bytes, has ${bytes.length})`);
+    if (at + 12 + length > reader.length) {
+      throw new ImageDecodeError("truncated", `PNG file ends inside its ${type} chunk (needs ${at + 12 + length} bytes, has ${reader.length})`);
     }
     if (type === "IDAT") sawData = true;
     if (type === "tRNS") hasTransparency = true;
@@ -71,7 +74,7 @@ export function checkChunks(bytes: Uint8Array): {hasTransparency: boolean} {
     }
     at += 12 + length;
   }
-  throw new ImageDecodeError("truncated", `PNG file ends after ${bytes.length} bytes without its IEND chunk`);
+  throw new ImageDecodeError("truncated", `PNG file ends after ${reader.length} bytes without its IEND chunk`);
 }
 
 export function decodePng(bytes: Uint8Array): DecodedImage {
