@@ -1,11 +1,9 @@
 /**
- * TF.js backends for workbench pages. The models run in the analysis worker, which measures wasm
- * against WebGL (src/pipeline/backend.ts, fastestBackend); the wasm backend's .wasm files are
- * served by the site itself (copied into the build through import.meta.resolve), never a CDN.
+ * TF.js on a workbench page's main thread. The models run in the analysis worker, which measures
+ * wasm against WebGL (src/pipeline/backend.ts, fastestBackend) and gets the wasm backend's files,
+ * served by the site itself, from worker-files.ts.
  */
 import {selectBackend} from "../pipeline/backend.js";
-
-export {WASM_FILES} from "./worker-files.js";
 
 /**
  * The main thread's backend where the models run in a worker: only small work is left here

@@ -1,7 +1,6 @@
 /**
- * Which model a page uses, and its status line: what a page needs before any model code loads
- * (model-loader.ts loads models on the main thread and brings TF.js with it; the Analyse page
- * loads its model in the analysis worker and imports only this).
+ * Which model a page uses, and its status line. The model itself is loaded in the analysis worker
+ * (workbench-worker.ts), so nothing here brings TF.js to the page.
  */
 import {html} from "./html.js";
 import {SITE_BUNDLES, type SiteBundle} from "./site-files.js";

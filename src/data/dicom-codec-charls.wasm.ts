@@ -1,4 +1,4 @@
-// The JPEG-LS (CharLS) decoder's wasm, served by the site (src/components/image-decoder.ts).
+// The JPEG-LS (CharLS) decoder's wasm, served by the site (src/components/worker-files.ts).
 import {writeCodecWasm} from "./codec-wasm.js";
 
 writeCodecWasm("@cornerstonejs/codec-charls/decodewasm");

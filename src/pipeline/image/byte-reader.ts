@@ -16,6 +16,11 @@ export function memoryReader(bytes: Uint8Array): ByteReader {
   return {length: bytes.length, read: (from, to) => bytes.subarray(from, Math.min(to, bytes.length))};
 }
 
+/** A reader for a file given either way. */
+export function readerOf(file: Uint8Array | ByteReader): ByteReader {
+  return file instanceof Uint8Array ? memoryReader(file) : file;
+}
+
 /** A Blob read in slices, synchronously: only where FileReaderSync exists (dedicated workers); null elsewhere. */
 export function blobReader(blob: Blob): ByteReader | null {
   const FileReaderSyncClass = (globalThis as unknown as {FileReaderSync?: new () => {readAsArrayBuffer(blob: Blob): ArrayBuffer}}).FileReaderSync;

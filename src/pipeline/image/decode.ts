@@ -140,16 +140,16 @@ export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Dec
 const PNG_HEAD_BYTES = 64;
 
 /**
- * decodeImage of a file read through `reader` (byte-reader.ts): a PNG that is decoded reduced is
- * read in slices and never held whole; anything else is read whole and given to decodeImage. Null
- * when the file is not such a PNG and needs decodeImageAsync (a DICOM may need a codec loaded).
+ * A PNG too large to hold, decoded reduced from a file read through `reader` (byte-reader.ts) in
+ * slices, never whole; errors as decodeImage's. Null for anything else (another format, or a PNG
+ * decoded at full size): the caller reads that file whole and gives it to decodeImage(Async).
  */
 export function decodeLargePng(reader: ByteReader, options: DecodeOptions = {}): DecodedImage | null {
   const head = reader.read(0, Math.min(reader.length, PNG_HEAD_BYTES));
   let format: ImageFormat | undefined;
   try {
     format = sniffFormat(head);
-    if (format !== "png" || reader.length < PNG_HEAD_BYTES || decodePlan(head, format, options) === "full") return null;
+    if (format !== "png" || decodePlan(head, format, options) === "full") return null;
     return decodePngReduced(reader, options.reduceFor);
   } catch (error) {
     throw asDecodeError(error, options.name, format);

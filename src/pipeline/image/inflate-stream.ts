@@ -1,14 +1,14 @@
 /**
  * Deflate (RFC 1951) decoded into one fixed buffer, handed on in pieces as it fills: for images too
- * large to inflate whole (png-stream.ts). The compressed bytes are all in memory already (the
- * file), so the decoder simply runs to the end, or until the consumer says it has what it needs;
- * only its output is streamed. It allocates nothing per piece: fflate's streaming Inflate, used
+ * large to inflate whole (png-stream.ts). The decoder runs synchronously to the end, or until the
+ * consumer says it has what it needs, taking its input piece by piece as it goes (views of the file
+ * in memory, or slices read from it: byte-reader.ts). It allocates nothing per output piece: fflate's streaming Inflate, used
  * before, allocates a new output buffer (grown by doubling) and a copy of it on every push, some 5x
  * the output in garbage (2.7 GB for a 16-bit RGBA 8192 x 8191 PNG of 510 KB, whose 537 MB of
  * pixels then cost the page's heap 150 MB and 20 s in Chromium).
  *
- * The input may be split over several byte ranges of one buffer (a PNG's IDAT chunks) and is read
- * in place. The zlib header and the Adler-32 check are the caller's (PNG readers do not check it).
+ * The input may be split over many pieces (a PNG's IDAT chunks), each read in place. The zlib header
+ * and the Adler-32 check are the caller's (PNG readers do not check it).
  */
 
 /** Lengths 257..285 and distances 0..29: base values and extra bits (RFC 1951 3.2.5). */

@@ -6,7 +6,7 @@
  * 8192 x 8191 image whose file is 510 KB. The grey is what png.ts + preprocess.ts compute: grey as
  * stored, colour through BT.601, alpha dropped, a palette looked up, over (2^depth - 1).
  */
-import {memoryReader, slices, type ByteReader} from "./byte-reader.js";
+import {readerOf, slices, type ByteReader} from "./byte-reader.js";
 import {inflatePieces, InflateEndError} from "./inflate-stream.js";
 import {checkChunks, readPngHeader} from "./png.js";
 import {GreyReducer, LUMA_8} from "./reduce.js";
@@ -103,7 +103,7 @@ export function pngReducedBytes(width: number, height: number, rowBytes: number,
 
 /** `file`: its bytes, or a reader (byte-reader.ts) that reads a Blob in slices and never holds it whole. */
 export function decodePngReduced(file: Uint8Array | ByteReader, target?: ReduceTarget): DecodedImage {
-  const reader = file instanceof Uint8Array ? memoryReader(file) : file;
+  const reader = readerOf(file);
   const header = readPngHeader(reader.read(0, 64));
   const {width, height, bitDepth: depth, colourType, interlaced} = header;
   const {hasTransparency} = checkChunks(reader); // truncation, said as png.ts says it

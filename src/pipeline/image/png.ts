@@ -4,7 +4,7 @@
  * pixel buffer exists.
  */
 import {decode as fastPngDecode} from "fast-png";
-import {memoryReader, type ByteReader} from "./byte-reader.js";
+import {readerOf, type ByteReader} from "./byte-reader.js";
 import {ImageDecodeError, type DecodedImage} from "./types.js";
 
 export const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
@@ -54,7 +54,7 @@ export function readPngHeader(bytes: Uint8Array): PngHeader {
 
 /** Checks that every chunk fits in the file and that IEND is reached; says "truncated" otherwise. */
 export function checkChunks(file: Uint8Array | ByteReader): {hasTransparency: boolean} {
-  const reader = file instanceof Uint8Array ? memoryReader(file) : file;
+  const reader = readerOf(file);
   let at = 8;
   let sawData = false;
   let hasTransparency = false;
